@@ -1,0 +1,39 @@
+"""The artist interface: Concepts in, pictures out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Protocol
+
+from PIL import Image
+
+from sightgag.concept import Concept
+from sightgag.subjects import Subject
+
+# Called as progress(done, total) while painting, for progress bars and server events.
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class Painting:
+    """What an artist made: one image per concept, and the details needed to make them again."""
+
+    images: list[Image.Image]
+    details: dict = field(default_factory=dict)  # model id, steps, guidance, prompts...
+
+
+class Artist(Protocol):
+    spec: str  # recorded with every gag: "flux:schnell", "bfl:flux-pro-1.1", "sketch"
+
+    def paint(
+        self,
+        concepts: list[Concept],
+        *,
+        seed: int,
+        width: int,
+        height: int,
+        subjects: list[Subject] = (),
+        progress: Progress | None = None,
+    ) -> Painting:
+        """Paint each concept once; image i uses seed + i, so any image can be made again alone."""
+        ...

@@ -1,0 +1,310 @@
+"""The command line: `sightgag make "my cat Mittens as a superhero"` and friends.
+
+Every failure the user can act on is one line on stderr and exit status 2 (usage) or 1 (runtime);
+`--debug` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import click
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from sightgag.errors import SightgagError, UsageError
+from sightgag.settings import Settings
+
+app = typer.Typer(
+    help="Personalized funny pictures: an LLM comedy writer, FLUX.1, and real lettering.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+gallery_app = typer.Typer(help="Browse the gallery; re-render or re-letter a gag.", no_args_is_help=True)
+app.add_typer(gallery_app, name="gallery")
+
+out = Console()
+err = Console(stderr=True)
+
+WriterOption = Annotated[
+    Optional[str], typer.Option("--writer", "-w", help="grok[:MODEL], openai[:MODEL], ollama[:MODEL], openai-compat:URL, local[:MODEL], offline, auto")
+]
+ArtistOption = Annotated[
+    Optional[str], typer.Option("--artist", "-a", help="flux:schnell, flux:dev, flux:/path, bfl:flux-pro-1.1, sketch, auto")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="print one JSON object instead of text")]
+
+_debug = False
+
+
+@app.callback()
+def _root(debug: Annotated[bool, typer.Option("--debug", help="show tracebacks")] = False) -> None:
+    global _debug
+    _debug = debug
+
+
+def _studio(writer: str | None = None, artist: str | None = None):
+    from sightgag.studio import Studio
+
+    return Studio(writer=writer, artist=artist, settings=Settings())
+
+
+def _parse_size(text: str | None) -> tuple[int, int] | None:
+    if text is None:
+        return None
+    width, sep, height = text.lower().partition("x")
+    if not sep or not width.isdigit() or not height.isdigit():
+        raise UsageError(f"bad --size {text!r}: use WIDTHxHEIGHT, e.g. 1024x768")
+    return int(width), int(height)
+
+
+def _say_backends(studio, as_json: bool) -> None:
+    # Said once, in one line, so the user knows what `auto` picked and how to pick otherwise.
+    if not as_json and (studio.backends.writer_reason or studio.backends.artist_reason):
+        err.print(studio.backends.describe(), style="dim", highlight=False)
+
+
+class _ProgressBars:
+    """Rich progress for the studio's stages; painting gets a bar over its steps."""
+
+    def __init__(self, enabled: bool):
+        self.progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err,
+            disable=not enabled,
+            transient=True,
+        )
+        self.tasks: dict[str, int] = {}
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if stage not in self.tasks:
+            self.tasks[stage] = self.progress.add_task(stage, total=total)
+        self.progress.update(self.tasks[stage], completed=done, total=total)
+
+    def __enter__(self):
+        self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        return self.progress.__exit__(*exc)
+
+
+@app.command()
+def make(
+    request: Annotated[str, typer.Argument(help='what you want, e.g. "my cat Mittens as a superhero"')],
+    subject: Annotated[list[str], typer.Option("--subject", "-s", help="a personal subject in the picture (repeatable)")] = [],
+    writer: WriterOption = None,
+    artist: ArtistOption = None,
+    lettering: Annotated[Optional[str], typer.Option(help="meme, caption, balloon, label or none (default: the writer's choice)")] = None,
+    n: Annotated[int, typer.Option("--n", "-n", help="how many distinct gags (one picture each)")] = 1,
+    seed: Annotated[Optional[int], typer.Option(help="seed for reproducible results")] = None,
+    size: Annotated[Optional[str], typer.Option(help="WIDTHxHEIGHT, default 1024x1024")] = None,
+    out_dir: Annotated[Optional[Path], typer.Option("--out", help="also copy the pictures into this folder")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Write, paint and letter a gag, and file it in the gallery."""
+    parsed_size = _parse_size(size)
+    if lettering is not None:
+        _check_lettering(lettering)
+    studio = _studio(writer, artist)
+    _say_backends(studio, as_json)
+    with _ProgressBars(enabled=not as_json and sys.stderr.isatty()) as bars:
+        gag = studio.make(request, subjects=subject, n=n, seed=seed, size=parsed_size, lettering=lettering, progress=bars)
+    images = [str(path) for path in gag.images]
+    if out_dir is not None:
+        images = _copy_out(gag, out_dir)
+    if as_json:
+        summary = gag.summary()
+        summary["images"] = images
+        print(json.dumps(summary, ensure_ascii=False))
+        return
+    for path, concept in zip(images, gag.concepts):
+        out.print(f"[bold]{concept.title}[/bold]  [dim]({concept.device.value})[/dim]", highlight=False)
+        out.print(f"  {concept.caption.text}", highlight=False)
+        out.print(f"  {path}", style="cyan", highlight=False)
+    out.print(f"[dim]gag {gag.id} · seed {gag.seed} · {gag.timings.get('total', 0):.1f} s[/dim]", highlight=False)
+
+
+@app.command()
+def concept(
+    request: Annotated[str, typer.Argument(help="what you want")],
+    subject: Annotated[list[str], typer.Option("--subject", "-s", help="a personal subject (repeatable)")] = [],
+    n: Annotated[int, typer.Option("--n", "-n", help="how many distinct concepts")] = 1,
+    seed: Annotated[Optional[int], typer.Option(help="seed, where the writer supports one")] = None,
+    writer: WriterOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Run the writer alone and show its concepts."""
+    studio = _studio(writer, "sketch")
+    _say_backends(studio, as_json)
+    concepts = studio.concept(request, subjects=subject, n=n, seed=seed)
+    if as_json:
+        print(json.dumps({"writer": studio.backends.writer, "concepts": [c.model_dump(mode="json") for c in concepts]}, ensure_ascii=False))
+        return
+    for number, item in enumerate(concepts, 1):
+        out.print(f"[bold]{number}. {item.title}[/bold]  [dim]({item.device.value})[/dim]", highlight=False)
+        out.print(f"   premise: {item.premise}", highlight=False)
+        out.print(f"   cast:    {', '.join(f'{m.name} ({m.role})' for m in item.cast)}", highlight=False)
+        out.print(f"   moment:  {item.moment}", highlight=False)
+        out.print(f"   caption: [italic]{item.caption.text}[/italic] [dim]({item.caption.lettering})[/dim]", highlight=False)
+
+
+# -- gallery ----------------------------------------------------------------------------------
+
+
+@gallery_app.command("list")
+def gallery_list(
+    limit: Annotated[int, typer.Option(help="how many, newest first")] = 20,
+    as_json: JsonOption = False,
+) -> None:
+    """The newest gags."""
+    from sightgag.gallery import Gallery
+
+    gags = Gallery(Settings().home).list(limit)
+    if as_json:
+        print(json.dumps([gag.summary() for gag in gags], ensure_ascii=False))
+        return
+    if not gags:
+        out.print("The gallery is empty: try `sightgag make \"my cat as a superhero\"`.")
+        return
+    table = Table("id", "caption", "artist", "images")
+    for gag in gags:
+        table.add_row(gag.id, gag.concept.caption.text, gag.artist, str(len(gag.images)))
+    out.print(table)
+
+
+@gallery_app.command("show")
+def gallery_show(gag_id: Annotated[str, typer.Argument(help="a gag id or a unique prefix")], as_json: JsonOption = False) -> None:
+    """Everything recorded about one gag."""
+    from sightgag.gallery import Gallery
+
+    gag = Gallery(Settings().home).get(gag_id)
+    if as_json:
+        print(json.dumps(gag.summary(), ensure_ascii=False))
+        return
+    out.print(f"[bold]{gag.concept.title}[/bold]  {gag.id}", highlight=False)
+    out.print(f"request:  {gag.request}", highlight=False)
+    out.print(f"caption:  {gag.concept.caption.text}", highlight=False)
+    out.print(f"writer:   {gag.writer}   artist: {gag.artist}   seed: {gag.seed}   size: {gag.width}x{gag.height}", highlight=False)
+    for path in gag.images:
+        out.print(f"  {path}", style="cyan", highlight=False)
+
+
+@gallery_app.command("rerender")
+def gallery_rerender(gag_id: Annotated[str, typer.Argument(help="a gag id or a unique prefix")], as_json: JsonOption = False) -> None:
+    """Paint a gag again with the same concept, artist and seed."""
+    # The gag names its own artist; the studio's defaults are never loaded.
+    studio = _studio("offline", "sketch")
+    with _ProgressBars(enabled=not as_json and sys.stderr.isatty()) as bars:
+        gag = studio.rerender(gag_id, progress=bars)
+    _print_gag_paths(gag, as_json)
+
+
+@gallery_app.command("reletter")
+def gallery_reletter(
+    gag_id: Annotated[str, typer.Argument(help="a gag id or a unique prefix")],
+    lettering: Annotated[Optional[str], typer.Option(help="meme, caption, balloon, label or none")] = None,
+    caption: Annotated[Optional[str], typer.Option(help="new caption text")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Letter a gag again without painting it again."""
+    if lettering is not None:
+        _check_lettering(lettering)
+    gag = _studio("offline", "sketch").reletter(gag_id, lettering=lettering, caption=caption)
+    _print_gag_paths(gag, as_json)
+
+
+def _print_gag_paths(gag, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(gag.summary(), ensure_ascii=False))
+        return
+    for path in gag.images:
+        out.print(str(path), style="cyan", highlight=False)
+    out.print(f"[dim]gag {gag.id}[/dim]", highlight=False)
+
+
+# -- doctor -----------------------------------------------------------------------------------
+
+
+@app.command()
+def doctor(as_json: JsonOption = False) -> None:
+    """What is installed, which backends can run here, and why not."""
+    from sightgag.doctor import diagnose
+
+    report = diagnose(Settings())
+    if as_json:
+        print(json.dumps(report, ensure_ascii=False))
+        return
+    out.print(f"home: {report['home']}", highlight=False)
+    out.print(f"auto picks → writer: [bold]{report['auto']['writer']}[/bold] · artist: [bold]{report['auto']['artist']}[/bold]", highlight=False)
+    for section in ("writers", "artists", "packages"):
+        table = Table(section, "ready", "why")
+        for row in report[section]:
+            table.add_row(row["name"], "[green]yes[/green]" if row["ready"] else "[red]no[/red]", row["why"])
+        out.print(table)
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+
+def _check_lettering(style: str) -> None:
+    from sightgag.concept import Lettering
+    from typing import get_args
+
+    if style not in get_args(Lettering):
+        raise UsageError(f"unknown lettering {style!r}: use one of {', '.join(get_args(Lettering))}")
+
+
+def _copy_out(gag, folder: Path) -> list[str]:
+    import shutil
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UsageError(f"cannot use --out {folder}: {error.strerror}") from None
+    copies = []
+    for index, path in enumerate(gag.images):
+        target = folder / f"{gag.id}-{index}.png"
+        shutil.copyfile(path, target)
+        copies.append(str(target))
+    return copies
+
+
+def main() -> None:
+    """Entry point: one-line errors and the documented exit codes, tracebacks only with --debug."""
+    try:
+        result = app(standalone_mode=False)
+    except click.exceptions.UsageError as error:
+        # Click's own usage message (a missing argument, an unknown option) already says what to do.
+        error.show()
+        sys.exit(2)
+    except click.exceptions.Abort:
+        err.print("aborted")
+        sys.exit(130)
+    except SightgagError as error:
+        if _debug:
+            raise
+        message = " ".join(str(error).split())  # one line, whatever the message held
+        print(f"error: {message}", file=sys.stderr)
+        sys.exit(error.exit_code)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as error:  # a bug, or a library failing in a way we did not foresee
+        if _debug:
+            raise
+        print(f"error: {type(error).__name__}: {error} (run with --debug for the traceback)", file=sys.stderr)
+        sys.exit(1)
+    sys.exit(result if isinstance(result, int) else 0)
+
+
+if __name__ == "__main__":
+    main()

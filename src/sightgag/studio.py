@@ -1,0 +1,259 @@
+"""The Studio: request -> writer -> Concepts -> artist -> images -> letterer -> Gag -> gallery.
+
+Nothing here knows about a particular backend: the writer and the artist are chosen by spec
+(`grok`, `flux:schnell`, ...) or handed in as objects, and they only meet through Concepts.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from PIL import Image
+
+from sightgag import auto
+from sightgag.artist import Artist, load_artist
+from sightgag.concept import Concept
+from sightgag.errors import UsageError
+from sightgag.gag import Gag
+from sightgag.gallery import Gallery, new_gag_id, now_iso
+from sightgag.settings import Settings
+from sightgag.subjects import Subject
+from sightgag.writer import Writer, load_writer
+from sightgag.writer.request import clean_request
+
+MAX_N = 8
+DEFAULT_SIZE = (1024, 1024)
+
+# Called as progress(stage, done, total); stages are "writing", "painting", "lettering" and "filing".
+StudioProgress = Callable[[str, int, int], None]
+
+
+@dataclass
+class Backends:
+    """Which writer and artist a studio uses, and why (for `auto`)."""
+
+    writer: str
+    artist: str
+    writer_reason: str = ""
+    artist_reason: str = ""
+
+    def describe(self) -> str:
+        writer = f"writer: {self.writer}" + (f" ({self.writer_reason})" if self.writer_reason else "")
+        artist = f"artist: {self.artist}" + (f" ({self.artist_reason})" if self.artist_reason else "")
+        return f"{writer} · {artist}"
+
+
+class Studio:
+    """Makes gags and files them in the gallery.
+
+        studio = Studio(writer="grok", artist="flux:schnell")
+        gag = studio.make("my cat Mittens as a superhero fighting a giant ball of yarn", seed=7)
+    """
+
+    def __init__(
+        self,
+        writer: str | Writer | None = None,
+        artist: str | Artist | None = None,
+        *,
+        settings: Settings | None = None,
+    ):
+        self.settings = settings or Settings()
+        self.gallery = Gallery(self.settings.home)
+        self._writer = writer if not isinstance(writer, str | None) else None
+        self._artist = artist if not isinstance(artist, str | None) else None
+        self.backends = self._resolve_backends(writer, artist)
+
+    def _resolve_backends(self, writer: str | Writer | None, artist: str | Artist | None) -> Backends:
+        backends = Backends(writer="", artist="")
+        if self._writer is not None:
+            backends.writer = self._writer.spec
+        else:
+            spec = writer or self.settings.writer
+            if spec == "auto":
+                choice = auto.choose_writer(self.settings)
+                spec, backends.writer_reason = choice.spec, choice.reason
+            backends.writer = spec
+        if self._artist is not None:
+            backends.artist = self._artist.spec
+        else:
+            spec = artist or self.settings.artist
+            if spec == "auto":
+                choice = auto.choose_artist(self.settings)
+                spec, backends.artist_reason = choice.spec, choice.reason
+            backends.artist = spec
+        return backends
+
+    # Backends are built on first use: `sightgag concept` never loads an image model.
+    @property
+    def writer(self) -> Writer:
+        if self._writer is None:
+            self._writer = load_writer(self.backends.writer, self.settings)
+        return self._writer
+
+    @property
+    def artist(self) -> Artist:
+        if self._artist is None:
+            self._artist = load_artist(self.backends.artist, self.settings)
+        return self._artist
+
+    # -- the pipeline -------------------------------------------------------------------------
+
+    def concept(
+        self,
+        request: str,
+        *,
+        subjects: Sequence[Subject | str] = (),
+        n: int = 1,
+        seed: int | None = None,
+    ) -> list[Concept]:
+        """The writer alone: `n` candidate Concepts for a request, best first."""
+        request = clean_request(request)
+        _check_n(n)
+        return self._write(request, self._subjects(subjects), n, seed, gag_id=None)
+
+    def make(
+        self,
+        request: str,
+        *,
+        subjects: Sequence[Subject | str] = (),
+        n: int = 1,
+        seed: int | None = None,
+        size: tuple[int, int] | None = None,
+        lettering: str | None = None,
+        concepts: Sequence[Concept] | None = None,
+        progress: StudioProgress | None = None,
+    ) -> Gag:
+        """Write, paint, letter and file one gag: one picture per concept, best first.
+
+        Pass `concepts` to paint exactly those (an edited concept, or a benchmark's fixed one);
+        the writer is then skipped. Image i is painted with seed + i.
+        """
+        request = clean_request(request)
+        _check_n(n)
+        width, height = size or DEFAULT_SIZE
+        seed = secrets.randbelow(2**31) if seed is None else seed
+        resolved = self._subjects(subjects)
+        gag_id = new_gag_id()
+        report = progress or (lambda stage, done, total: None)
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+
+        artist = self.artist  # built before writing, so a missing key fails before any LLM call is paid for
+        writer_spec = "given"
+        if concepts is None:
+            report("writing", 0, 1)
+            concepts = self._write(request, resolved, n, seed, gag_id=gag_id)
+            timings["writer"] = time.perf_counter() - started
+            report("writing", 1, 1)
+            writer_spec = self.backends.writer
+        draft = Gag(
+            id=gag_id,
+            created=now_iso(),
+            request=request,
+            subjects=[subject.name for subject in resolved],
+            concepts=list(concepts),
+            images=[],
+            renders=[],
+            writer=writer_spec,
+            artist=artist.spec,
+            seed=seed,
+            width=width,
+            height=height,
+            lettering=lettering,
+            timings=timings,
+        )
+        return self._paint_and_file(draft, artist, resolved, report, started)
+
+    def _paint_and_file(
+        self, gag: Gag, artist: Artist, subjects: list[Subject], report: StudioProgress, started: float
+    ) -> Gag:
+        timings = gag.timings
+        mark = time.perf_counter()
+        painting = artist.paint(
+            gag.concepts,
+            seed=gag.seed,
+            width=gag.width,
+            height=gag.height,
+            subjects=subjects,
+            progress=lambda done, total: report("painting", done, total),
+        )
+        gag.artist_details = painting.details
+        timings["artist"] = time.perf_counter() - mark
+
+        mark = time.perf_counter()
+        report("lettering", 0, len(gag.concepts))
+        lettered = self._letter(painting.images, gag.concepts, gag.lettering)
+        timings["letterer"] = time.perf_counter() - mark
+
+        report("filing", 0, 1)
+        # The record is written once, so "total" stops just before filing it.
+        timings["total"] = time.perf_counter() - started
+        gag = self.gallery.add(gag, painting.images, lettered)
+        report("filing", 1, 1)
+        return gag
+
+    def rerender(self, gag_id: str, *, progress: StudioProgress | None = None) -> Gag:
+        """Paint a gag's concepts again with its artist, seed and size, and file the result as a new gag."""
+        original = self.gallery.get(gag_id)
+        artist = self.artist if self.backends.artist == original.artist else load_artist(original.artist, self.settings)
+        draft = original.model_copy(
+            update={"id": new_gag_id(), "created": now_iso(), "parent": original.id, "timings": {}}, deep=True
+        )
+        report = progress or (lambda stage, done, total: None)
+        return self._paint_and_file(draft, artist, self._subjects(original.subjects), report, time.perf_counter())
+
+    def reletter(self, gag_id: str, *, lettering: str | None = None, caption: str | None = None) -> Gag:
+        """Letter a gag again from its clean renders, in another style or with another caption."""
+        gag = self.gallery.get(gag_id)
+        concepts = gag.concepts
+        if caption is not None:
+            # Validate through the Concept, so a 40-word caption is refused here as anywhere else.
+            concepts = [_with_caption(concept, caption) for concept in concepts]
+        renders = [_load(path) for path in gag.renders]
+        style = lettering or gag.lettering
+        images = self._letter(renders, concepts, style)
+        gag = gag.model_copy(update={"concepts": concepts})
+        return self.gallery.replace_images(gag, images, lettering=style)
+
+    # -- stages -----------------------------------------------------------------------------
+
+    def _write(self, request: str, subjects: list[Subject], n: int, seed: int | None, gag_id: str | None) -> list[Concept]:
+        writer = self.writer
+        try:
+            concepts = writer.write(request, subjects, n=n, seed=seed)
+        finally:
+            exchanges = getattr(writer, "exchanges", None)
+            if exchanges:
+                self.gallery.log_exchanges(list(exchanges), gag_id=gag_id)
+                exchanges.clear()
+        return concepts[:n]
+
+    def _letter(self, images: list[Image.Image], concepts: list[Concept], lettering: str | None) -> list[Image.Image]:
+        from sightgag.letterer import letter
+
+        return [letter(image, concept, style=lettering) for image, concept in zip(images, concepts)]
+
+    def _subjects(self, subjects: Sequence[Subject | str]) -> list[Subject]:
+        return [subject if isinstance(subject, Subject) else Subject(name=subject) for subject in subjects]
+
+
+def _check_n(n: int) -> None:
+    if not 1 <= n <= MAX_N:
+        raise UsageError(f"--n must be between 1 and {MAX_N}, not {n}")
+
+
+def _with_caption(concept: Concept, caption: str) -> Concept:
+    data = concept.model_dump()
+    data["caption"]["text"] = caption
+    try:
+        return Concept.model_validate(data)
+    except ValueError as error:
+        raise UsageError(f"bad caption: {error.errors()[0]['msg']}") from None  # type: ignore[attr-defined]
+
+
+def _load(path) -> Image.Image:
+    with Image.open(path) as image:
+        return image.convert("RGB")

@@ -1,0 +1,16 @@
+"""The writer interface: a request (and the subjects it names) in, ranked Concepts out."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from sightgag.concept import Concept
+from sightgag.subjects import Subject
+
+
+class Writer(Protocol):
+    spec: str  # what wrote it, recorded with every gag: "grok:grok-4-fast", "offline"
+
+    def write(self, request: str, subjects: list[Subject], n: int = 1, seed: int | None = None) -> list[Concept]:
+        """Return `n` distinct, validated Concepts, best first; raise SightgagError on failure."""
+        ...

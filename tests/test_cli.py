@@ -1,0 +1,113 @@
+"""The command line, run as a user runs it: a real `sightgag` process, a real gallery, real PNGs."""
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from sightgag.gallery import read_png_record
+
+SIGHTGAG = str(Path(sys.executable).parent / "sightgag")
+MITTENS = "my cat Mittens as a superhero fighting a giant ball of yarn"
+
+
+def sightgag(*args: str, home: Path, **env: str) -> subprocess.CompletedProcess:
+    environment = {key: value for key, value in os.environ.items() if not key.endswith("_API_KEY")}
+    environment.update(SIGHTGAG_HOME=str(home), **env)
+    return subprocess.run([SIGHTGAG, *args], capture_output=True, text=True, env=environment, timeout=300)
+
+
+def gag_rows(home: Path) -> int:
+    database = home / "sightgag.db"
+    if not database.exists():
+        return 0
+    with sqlite3.connect(database) as db:
+        return db.execute("SELECT COUNT(*) FROM gags").fetchone()[0]
+
+
+def test_make_paints_with_flux_files_the_gag_and_rerenders_it_bit_identically(tiny_flux_dir, tmp_path):
+    made = sightgag("make", MITTENS, "--writer", "offline", "--artist", f"flux:{tiny_flux_dir}", "--size", "64x48", "--seed", "3", "--json", home=tmp_path)
+    assert made.returncode == 0, made.stderr
+    gag = json.loads(made.stdout)
+
+    assert gag["seed"] == 3 and gag["writer"] == "offline" and gag["artist"] == f"flux:{tiny_flux_dir}"
+    assert gag["concept"]["cast"][0]["name"] == "Mittens"
+    assert set(gag["timings"]) >= {"writer", "artist", "letterer", "total"}
+    image = Image.open(gag["images"][0])
+    assert image.format == "PNG"
+    assert read_png_record(Path(gag["images"][0]))["id"] == gag["id"]
+    assert Image.open(gag["renders"][0]).size == (64, 48)
+    assert gag_rows(tmp_path) == 1
+
+    shown = json.loads(sightgag("gallery", "show", gag["id"], "--json", home=tmp_path).stdout)
+    assert shown["concept"] == gag["concept"]
+
+    again = sightgag("gallery", "rerender", gag["id"], "--json", home=tmp_path)
+    assert again.returncode == 0, again.stderr
+    rerendered = json.loads(again.stdout)
+    assert rerendered["id"] != gag["id"] and rerendered["parent"] == gag["id"]
+    assert Image.open(rerendered["renders"][0]).tobytes() == Image.open(gag["renders"][0]).tobytes()
+    assert gag_rows(tmp_path) == 2
+
+
+def test_make_prints_where_the_picture_is_and_the_caption(tmp_path):
+    made = sightgag("make", "my dog Biscuit giving a TED talk about squirrels", "--writer", "offline", "--artist", "sketch", "--size", "256x256", "--seed", "1", home=tmp_path)
+    assert made.returncode == 0, made.stderr
+    png = next(line.strip() for line in made.stdout.splitlines() if line.strip().endswith(".png"))
+    assert Image.open(png).format == "PNG"
+    gag = json.loads(sightgag("gallery", "list", "--json", home=tmp_path).stdout)[0]
+    assert gag["concept"]["caption"]["text"] in " ".join(made.stdout.split())
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["make", ""], "empty"),
+        (["make", "   \n\t "], "empty"),
+        (["make", "x" * 50_000], "long"),
+        (["make", "my cat\x07 as a superhero"], "control"),
+        (["make", MITTENS, "--artist", "crayons"], "unknown artist"),
+        (["make", MITTENS, "--writer", "shakespeare"], "unknown writer"),
+        (["make", MITTENS, "--writer", "grok"], "XAI_API_KEY"),
+        (["make", MITTENS, "--artist", "bfl:flux-pro-1.1", "--writer", "offline"], "BFL_API_KEY"),
+        (["make", MITTENS, "--size", "huge"], "--size"),
+        (["make", MITTENS, "--n", "0"], "--n"),
+        (["make", MITTENS, "--lettering", "graffiti"], "lettering"),
+        (["gallery", "show", "nope"], "no gag"),
+    ],
+)
+def test_bad_input_gets_one_line_exit_status_2_and_writes_nothing(tmp_path, args, message):
+    result = sightgag(*args, "--json", home=tmp_path) if args[0] == "make" else sightgag(*args, home=tmp_path)
+
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert message.lower() in result.stderr.lower()
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
+    assert gag_rows(tmp_path) == 0
+
+
+def test_an_unreachable_writer_is_a_runtime_error_and_debug_shows_the_traceback(tmp_path):
+    # Nothing listens on port 9 of loopback: connection refused at once.
+    args = ["make", MITTENS, "--writer", "openai-compat:http://127.0.0.1:9/v1", "--artist", "sketch"]
+    result = sightgag(*args, home=tmp_path, SIGHTGAG_WRITER_RETRIES="0")
+    assert result.returncode == 1
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert gag_rows(tmp_path) == 0
+
+    debugged = sightgag("--debug", *args, home=tmp_path, SIGHTGAG_WRITER_RETRIES="0")
+    assert "Traceback" in debugged.stderr
+
+
+def test_doctor_explains_the_auto_choices(tmp_path):
+    result = sightgag("doctor", "--json", home=tmp_path)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["auto"]["writer"].startswith("offline")  # no keys, no Ollama in the tests
+    assert report["auto"]["artist"].startswith("sketch")  # no GPU on CI
+    assert {row["name"] for row in report["artists"]} == {"flux", "bfl", "sketch"}
