@@ -69,7 +69,7 @@ def test_make_prints_where_the_picture_is_and_the_caption(tmp_path):
     [
         (["make", ""], "empty"),
         (["make", "   \n\t "], "empty"),
-        (["make", "x" * 50_000], "long"),
+        (["make", "x" * 50_000], "characters"),
         (["make", "my cat\x07 as a superhero"], "control"),
         (["make", MITTENS, "--artist", "crayons"], "unknown artist"),
         (["make", MITTENS, "--writer", "shakespeare"], "unknown writer"),
@@ -111,3 +111,35 @@ def test_doctor_explains_the_auto_choices(tmp_path):
     assert report["auto"]["writer"].startswith("offline")  # no keys, no Ollama in the tests
     assert report["auto"]["artist"].startswith("sketch")  # no GPU on CI
     assert {row["name"] for row in report["artists"]} == {"flux", "bfl", "sketch"}
+
+
+def test_subjects_round_trip_on_the_command_line(tmp_path):
+    photo = tmp_path / "mittens.png"
+    Image.new("RGB", (64, 64), (235, 140, 40)).save(photo)
+
+    added = sightgag("subjects", "add", "Mittens", str(photo), "--kind", "cat", "--json", home=tmp_path / "home")
+    assert added.returncode == 0, added.stderr
+    subject = json.loads(added.stdout)
+    assert subject["kind"] == "cat" and subject["traits"]  # read off the photo, offline
+
+    edited = sightgag("subjects", "edit", "mittens", "--trait", "one white paw", "--alias", "Mitty", "--json", home=tmp_path / "home")
+    assert json.loads(edited.stdout)["traits"] == ["one white paw"]
+    shown = json.loads(sightgag("subjects", "show", "Mitty", "--json", home=tmp_path / "home").stdout)
+    assert shown["name"] == "Mittens"
+
+    made = sightgag("make", "Mitty versus the vacuum cleaner", "--writer", "offline", "--artist", "sketch", "--size", "256x256", "--json", home=tmp_path / "home")
+    assert made.returncode == 0, made.stderr
+    assert json.loads(made.stdout)["subjects"] == ["Mittens"]
+
+    removed = sightgag("subjects", "remove", "Mittens", home=tmp_path / "home")
+    assert removed.returncode == 0
+    assert json.loads(sightgag("subjects", "list", "--json", home=tmp_path / "home").stdout) == []
+
+
+def test_a_bad_photo_is_one_line_and_adds_nothing(tmp_path):
+    fake = tmp_path / "cat.jpg"
+    fake.write_text("not really a cat")
+    result = sightgag("subjects", "add", "Mittens", str(fake), home=tmp_path / "home")
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1 and "not an image" in result.stderr
+    assert json.loads(sightgag("subjects", "list", "--json", home=tmp_path / "home").stdout) == []

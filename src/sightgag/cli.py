@@ -28,6 +28,8 @@ app = typer.Typer(
 )
 gallery_app = typer.Typer(help="Browse the gallery; re-render or re-letter a gag.", no_args_is_help=True)
 app.add_typer(gallery_app, name="gallery")
+subjects_app = typer.Typer(help="Your own subjects (pets, friends, yourself), learned from photos.", no_args_is_help=True)
+app.add_typer(subjects_app, name="subjects")
 
 out = Console()
 err = Console(stderr=True)
@@ -230,6 +232,100 @@ def _print_gag_paths(gag, as_json: bool) -> None:
     for path in gag.images:
         out.print(str(path), style="cyan", highlight=False)
     out.print(f"[dim]gag {gag.id}[/dim]", highlight=False)
+
+
+# -- subjects ---------------------------------------------------------------------------------
+
+
+def _library():
+    from sightgag.subjects.library import SubjectLibrary
+
+    return SubjectLibrary(Settings().home)
+
+
+def _print_subject(subject, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(subject.model_dump(mode="json"), ensure_ascii=False))
+        return
+    out.print(f"[bold]{subject.name}[/bold]" + (f"  [dim]({subject.kind})[/dim]" if subject.kind else ""), highlight=False)
+    if subject.aliases:
+        out.print(f"  also called: {', '.join(subject.aliases)}", highlight=False)
+    out.print(f"  traits: {'; '.join(subject.traits) or '(none yet: sightgag subjects edit NAME --trait ...)'}", highlight=False)
+    out.print(f"  photos: {len(subject.photos)}" + (f"   LoRA: {subject.lora} (trigger {subject.trigger})" if subject.lora else ""), highlight=False)
+
+
+@subjects_app.command("add")
+def subjects_add(
+    name: Annotated[str, typer.Argument(help="what you call them, e.g. Mittens")],
+    photos: Annotated[list[Path], typer.Argument(help="one or more photos (JPEG, PNG, WebP)")],
+    kind: Annotated[str, typer.Option(help="cat, dog, person, ...")] = "",
+    vision: Annotated[Optional[str], typer.Option(help="a vision-capable writer spec to describe traits (default: grok/openai when a key is set, else read from the photos)")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Add a subject with photos (or more photos to one you have)."""
+    from sightgag.subjects.describe import describe_traits
+
+    library = _library()
+    subject, skipped = library.add(name, photos, kind=kind)
+    if not subject.traits:
+        subject.traits = describe_traits(subject, Settings(), vision)
+        library.update(subject)
+    if skipped and not as_json:
+        err.print(f"skipped {skipped} duplicate photo(s)")
+    _print_subject(subject, as_json)
+
+
+@subjects_app.command("list")
+def subjects_list(as_json: JsonOption = False) -> None:
+    """Your subjects."""
+    subjects = _library().list()
+    if as_json:
+        print(json.dumps([subject.model_dump(mode="json") for subject in subjects], ensure_ascii=False))
+        return
+    if not subjects:
+        out.print("No subjects yet: sightgag subjects add Mittens cat1.jpg cat2.jpg --kind cat")
+    for subject in subjects:
+        _print_subject(subject, False)
+
+
+@subjects_app.command("show")
+def subjects_show(name: Annotated[str, typer.Argument(help="a name or alias")], as_json: JsonOption = False) -> None:
+    """Everything known about one subject."""
+    _print_subject(_library().get(name), as_json)
+
+
+@subjects_app.command("edit")
+def subjects_edit(
+    name: Annotated[str, typer.Argument(help="a name or alias")],
+    kind: Annotated[Optional[str], typer.Option(help="cat, dog, person, ...")] = None,
+    trait: Annotated[list[str], typer.Option("--trait", "-t", help="replace the traits with these (repeatable)")] = [],
+    add_trait: Annotated[list[str], typer.Option("--add-trait", help="add a trait (repeatable)")] = [],
+    alias: Annotated[list[str], typer.Option("--alias", help="replace the aliases with these (repeatable)")] = [],
+    as_json: JsonOption = False,
+) -> None:
+    """Change a subject's kind, traits or aliases."""
+    library = _library()
+    subject = library.get(name)
+    if kind is not None:
+        subject.kind = kind.strip().lower()
+    if trait:
+        subject.traits = [" ".join(item.split()) for item in trait if item.strip()]
+    subject.traits += [" ".join(item.split()) for item in add_trait if item.strip()]
+    if alias:
+        from sightgag.subjects.library import clean_name
+
+        subject.aliases = [clean_name(item) for item in alias]
+    _print_subject(library.update(subject), as_json)
+
+
+@subjects_app.command("remove")
+def subjects_remove(name: Annotated[str, typer.Argument(help="a name or alias")], as_json: JsonOption = False) -> None:
+    """Forget a subject and delete its stored photos (the gags made with it stay)."""
+    subject = _library().remove(name)
+    if as_json:
+        print(json.dumps({"removed": subject.name}, ensure_ascii=False))
+    else:
+        out.print(f"removed {subject.name}", highlight=False)
 
 
 # -- doctor -----------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from sightgag.gag import Gag
 from sightgag.gallery import Gallery, new_gag_id, now_iso
 from sightgag.settings import Settings
 from sightgag.subjects import Subject
+from sightgag.subjects.library import SubjectLibrary
 from sightgag.writer import Writer, load_writer
 from sightgag.writer.request import clean_request
 
@@ -62,6 +63,7 @@ class Studio:
     ):
         self.settings = settings or Settings()
         self.gallery = Gallery(self.settings.home)
+        self.subjects = SubjectLibrary(self.settings.home)
         self._writer = writer if not isinstance(writer, str | None) else None
         self._artist = artist if not isinstance(artist, str | None) else None
         self.backends = self._resolve_backends(writer, artist)
@@ -112,7 +114,7 @@ class Studio:
         """The writer alone: `n` candidate Concepts for a request, best first."""
         request = clean_request(request)
         _check_n(n)
-        return self._write(request, self._subjects(subjects), n, seed, gag_id=None)
+        return self._write(request, self._subjects(subjects, request), n, seed, gag_id=None)
 
     def make(
         self,
@@ -135,13 +137,16 @@ class Studio:
         _check_n(n)
         width, height = size or DEFAULT_SIZE
         seed = secrets.randbelow(2**31) if seed is None else seed
-        resolved = self._subjects(subjects)
+        resolved = self._subjects(subjects, request)
         gag_id = new_gag_id()
         report = progress or (lambda stage, done, total: None)
         timings: dict[str, float] = {}
         started = time.perf_counter()
 
-        artist = self.artist  # built before writing, so a missing key fails before any LLM call is paid for
+        # Both backends are built before any work, so a missing key or bad spec fails before an LLM call is paid for.
+        if concepts is None:
+            self.writer
+        artist = self.artist
         writer_spec = "given"
         if concepts is None:
             report("writing", 0, 1)
@@ -203,7 +208,9 @@ class Studio:
             update={"id": new_gag_id(), "created": now_iso(), "parent": original.id, "timings": {}}, deep=True
         )
         report = progress or (lambda stage, done, total: None)
-        return self._paint_and_file(draft, artist, self._subjects(original.subjects), report, time.perf_counter())
+        # A subject removed since keeps its name in the gag; it is painted from the concept alone.
+        subjects = [self.subjects.find(name) or Subject(name=name) for name in original.subjects]
+        return self._paint_and_file(draft, artist, subjects, report, time.perf_counter())
 
     def reletter(self, gag_id: str, *, lettering: str | None = None, caption: str | None = None) -> Gag:
         """Letter a gag again from its clean renders, in another style or with another caption."""
@@ -236,8 +243,13 @@ class Studio:
 
         return [letter(image, concept, style=lettering) for image, concept in zip(images, concepts)]
 
-    def _subjects(self, subjects: Sequence[Subject | str]) -> list[Subject]:
-        return [subject if isinstance(subject, Subject) else Subject(name=subject) for subject in subjects]
+    def _subjects(self, subjects: Sequence[Subject | str], request: str = "") -> list[Subject]:
+        """The subjects given (objects or names in the library) plus those the request names."""
+        chosen = [subject if isinstance(subject, Subject) else self.subjects.get(subject) for subject in subjects]
+        for subject in self.subjects.named_in(request):
+            if all(subject.name != other.name for other in chosen):
+                chosen.append(subject)
+        return chosen
 
 
 def _check_n(n: int) -> None:

@@ -1,0 +1,141 @@
+"""The subject library: photos in, a recognisable subject out, and bad photos kept out."""
+
+import struct
+import zlib
+from pathlib import Path
+
+import pytest
+from PIL import ExifTags, Image
+
+from sightgag.errors import UsageError
+from sightgag.subjects.library import SubjectLibrary, folder_name
+from sightgag.subjects.traits import photo_traits
+
+
+def orange_cat_photo(path: Path, *, gps: bool = False, rotated: bool = False, shade: int = 0) -> Path:
+    """A photo-like picture: an orange blob (the cat) on a green lawn, with camera EXIF if asked."""
+    image = Image.new("RGB", (320, 200), (60, 140, 60))
+    for x in range(90, 230):
+        for y in range(40, 170):
+            if ((x - 160) / 70) ** 2 + ((y - 105) / 65) ** 2 <= 1:
+                image.putpixel((x, y), (235, 140 - shade, 40))
+    exif = Image.Exif()
+    if rotated:
+        exif[ExifTags.Base.Orientation] = 6  # "rotate 90° clockwise to view": phones do this
+    if gps:
+        exif[ExifTags.Base.Make] = "PhoneCo"
+        gps_ifd = exif.get_ifd(ExifTags.IFD.GPSInfo)
+        gps_ifd[ExifTags.GPS.GPSLatitudeRef] = "N"
+        gps_ifd[ExifTags.GPS.GPSLatitude] = (48.0, 51.0, 24.0)
+    image.save(path, format="JPEG", exif=exif, quality=95)
+    return path
+
+
+def png_bomb(folder: Path, side: int = 30000) -> Path:
+    """A tiny file whose header claims side x side pixels."""
+    path = folder / "bomb.png"
+    Image.new("L", (8, 8)).save(path, format="PNG")
+    data = bytearray(path.read_bytes())
+    ihdr = struct.pack(">II", side, side) + bytes(data[24:29])
+    data[16:29] = ihdr
+    data[29:33] = struct.pack(">I", zlib.crc32(b"IHDR" + ihdr))
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_add_list_edit_and_remove_round_trip(tmp_path):
+    library = SubjectLibrary(tmp_path / "home")
+    mittens, skipped = library.add("Mittens", [orange_cat_photo(tmp_path / "a.jpg")], kind="Cat")
+    assert skipped == 0
+    assert mittens.kind == "cat" and len(mittens.photos) == 1 and mittens.photos[0].exists()
+
+    assert [subject.name for subject in library.list()] == ["Mittens"]
+    edited = mittens.model_copy(update={"traits": ["one white paw"], "aliases": ["Mitty"]})
+    library.update(edited)
+    assert library.get("mitty").traits == ["one white paw"]
+    assert [subject.name for subject in library.named_in("Mitty versus the vacuum cleaner")] == ["Mittens"]
+
+    library.remove("Mittens")
+    assert library.list() == []
+    assert not mittens.photos[0].exists()
+
+
+def test_duplicates_are_skipped_and_more_photos_can_be_added(tmp_path):
+    library = SubjectLibrary(tmp_path / "home")
+    first = orange_cat_photo(tmp_path / "a.jpg")
+    library.add("Mittens", [first], kind="cat")
+    subject, skipped = library.add("mittens", [first, orange_cat_photo(tmp_path / "b.jpg", shade=30)])
+    assert skipped == 1
+    assert len(subject.photos) == 2
+
+
+def test_stored_photos_are_upright_and_carry_no_exif(tmp_path):
+    library = SubjectLibrary(tmp_path / "home")
+    original = orange_cat_photo(tmp_path / "phone.jpg", gps=True, rotated=True)
+    assert Image.open(original).getexif().get_ifd(ExifTags.IFD.GPSInfo)  # the original has a position
+
+    subject, _ = library.add("Mittens", [original], kind="cat")
+    stored = Image.open(subject.photos[0])
+    assert stored.size == (200, 320)  # turned upright as the phone meant
+    assert not stored.getexif()
+    assert b"PhoneCo" not in subject.photos[0].read_bytes()
+
+
+def text_named_jpg(folder: Path) -> Path:
+    (folder / "cat.jpg").write_text("definitely a cat")
+    return folder / "cat.jpg"
+
+
+def zero_bytes(folder: Path) -> Path:
+    (folder / "empty.jpg").write_bytes(b"")
+    return folder / "empty.jpg"
+
+
+def svg(folder: Path) -> Path:
+    (folder / "cat.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"><circle r="4"/></svg>')
+    return folder / "cat.svg"
+
+
+def truncated_jpeg(folder: Path) -> Path:
+    whole = orange_cat_photo(folder / "whole.jpg").read_bytes()
+    (folder / "cut.jpg").write_bytes(whole[: len(whole) // 2])
+    return folder / "cut.jpg"
+
+
+@pytest.mark.parametrize(
+    "make_bad, message",
+    [(text_named_jpg, "not an image"), (zero_bytes, "empty"), (png_bomb, "pixels"), (svg, "not an image"), (truncated_jpeg, "truncated")],
+)
+def test_bad_photos_are_refused_and_nothing_is_half_added(tmp_path, make_bad, message):
+    library = SubjectLibrary(tmp_path / "home")
+    good = orange_cat_photo(tmp_path / "good.jpg")
+    bad = make_bad(tmp_path)
+
+    with pytest.raises(UsageError, match=message) as refused:
+        library.add("Mittens", [good, bad], kind="cat")
+    assert "\n" not in str(refused.value)
+    assert library.list() == []
+    assert [path for path in library.folder.iterdir()] == []
+
+
+@pytest.mark.parametrize("name", ["../../etc/passwd", "Zoë", "José the 3rd", "猫ちゃん", "CON", ".hidden", "a/b\\c"])
+def test_any_unicode_name_is_safe_on_disk(tmp_path, name):
+    library = SubjectLibrary(tmp_path / "home")
+    subject, _ = library.add(name, [orange_cat_photo(tmp_path / "a.jpg")])
+    assert subject.name == name
+    folder = subject.photos[0].parent
+    assert folder.parent == library.folder
+    assert folder.name == folder_name(name) and "/" not in folder.name and not folder.name.startswith(".")
+
+
+@pytest.mark.parametrize("name, message", [("", "needs a name"), ("   ", "needs a name"), ("x" * 61, "at most"), ("bad\x00name", "control"), ("!!!", "not a name")])
+def test_names_that_cannot_be_names_are_refused(tmp_path, name, message):
+    with pytest.raises(UsageError, match=message):
+        SubjectLibrary(tmp_path / "home").add(name, [orange_cat_photo(tmp_path / "a.jpg")])
+
+
+def test_offline_traits_name_the_dominant_colour(tmp_path):
+    photo = Image.open(orange_cat_photo(tmp_path / "a.jpg"))
+    traits = photo_traits([photo], kind="cat")
+    assert len(traits) == 1 and traits[0].endswith("fur")
+    assert "orange" in traits[0] or "ginger" in traits[0]
