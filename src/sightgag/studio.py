@@ -33,6 +33,14 @@ StudioProgress = Callable[[str, int, int], None]
 
 
 @dataclass
+class Draft:
+    """A gag whose concepts are written but not yet painted, with the subjects it needs."""
+
+    gag: Gag
+    subjects: list[Subject]
+
+
+@dataclass
 class Backends:
     """Which writer and artist a studio uses, and why (for `auto`)."""
 
@@ -133,28 +141,46 @@ class Studio:
         Pass `concepts` to paint exactly those (an edited concept, or a benchmark's fixed one);
         the writer is then skipped. Image i is painted with seed + i.
         """
+        draft = self.prepare(
+            request, subjects=subjects, n=n, seed=seed, size=size, lettering=lettering, concepts=concepts, progress=progress
+        )
+        return self.finish([draft], progress=progress)[0]
+
+    def prepare(
+        self,
+        request: str,
+        *,
+        subjects: Sequence[Subject | str] = (),
+        n: int = 1,
+        seed: int | None = None,
+        size: tuple[int, int] | None = None,
+        lettering: str | None = None,
+        concepts: Sequence[Concept] | None = None,
+        progress: StudioProgress | None = None,
+    ) -> Draft:
+        """Check the request and write its concepts: a gag ready to paint, not yet painted or filed."""
         request = clean_request(request)
         _check_n(n)
         width, height = size or DEFAULT_SIZE
         seed = secrets.randbelow(2**31) if seed is None else seed
         resolved = self._subjects(subjects, request)
         gag_id = new_gag_id()
-        report = progress or (lambda stage, done, total: None)
+        report = progress or _quiet
         timings: dict[str, float] = {}
-        started = time.perf_counter()
 
-        # Both backends are built before any work, so a missing key or bad spec fails before an LLM call is paid for.
+        # Both backends are built before any work, so a bad spec or a missing key fails before an LLM call is paid for.
         if concepts is None:
             self.writer
         artist = self.artist
         writer_spec = "given"
         if concepts is None:
+            started = time.perf_counter()
             report("writing", 0, 1)
             concepts = self._write(request, resolved, n, seed, gag_id=gag_id)
             timings["writer"] = time.perf_counter() - started
             report("writing", 1, 1)
             writer_spec = self.backends.writer
-        draft = Gag(
+        gag = Gag(
             id=gag_id,
             created=now_iso(),
             request=request,
@@ -170,47 +196,70 @@ class Studio:
             lettering=lettering,
             timings=timings,
         )
-        return self._paint_and_file(draft, artist, resolved, report, started)
+        return Draft(gag, resolved)
 
-    def _paint_and_file(
-        self, gag: Gag, artist: Artist, subjects: list[Subject], report: StudioProgress, started: float
-    ) -> Gag:
-        timings = gag.timings
-        mark = time.perf_counter()
+    def finish(self, drafts: Sequence[Draft], *, artist: Artist | None = None, progress: StudioProgress | None = None) -> list[Gag]:
+        """Paint drafts in one artist call, then letter and file each one.
+
+        Drafts painted together must share a size; each keeps its own seeds. This is how the server
+        batches compatible jobs: two gags, one pipeline call.
+        """
+        artist = artist or self.artist
+        report = progress or _quiet
+        sizes = {(draft.gag.width, draft.gag.height) for draft in drafts}
+        if len(sizes) != 1:
+            raise UsageError(f"gags painted together must share a size, not {sorted(sizes)}")
+        width, height = sizes.pop()
+        concepts = [concept for draft in drafts for concept in draft.gag.concepts]
+        seeds = [draft.gag.seed + index for draft in drafts for index in range(len(draft.gag.concepts))]
+        subjects = list({subject.name: subject for draft in drafts for subject in draft.subjects}.values())
+
+        started = time.perf_counter()
         painting = artist.paint(
-            gag.concepts,
-            seed=gag.seed,
-            width=gag.width,
-            height=gag.height,
+            concepts,
+            seeds=seeds,
+            width=width,
+            height=height,
             subjects=subjects,
             progress=lambda done, total: report("painting", done, total),
         )
-        gag.artist_details = painting.details
-        timings["artist"] = time.perf_counter() - mark
+        painted = time.perf_counter() - started
+        if len(drafts) > 1:
+            painting.details["batch"] = [draft.gag.id for draft in drafts]
 
-        mark = time.perf_counter()
-        report("lettering", 0, len(gag.concepts))
-        lettered = self._letter(painting.images, gag.concepts, gag.lettering)
-        timings["letterer"] = time.perf_counter() - mark
+        gags = []
+        offset = 0
+        for draft in drafts:
+            gag = draft.gag
+            renders = painting.images[offset : offset + len(gag.concepts)]
+            offset += len(gag.concepts)
+            gag.artist = artist.spec
+            gag.artist_details = painting.details
+            gag.timings["artist"] = painted
 
-        report("filing", 0, 1)
-        # The record is written once, so "total" stops just before filing it.
-        timings["total"] = time.perf_counter() - started
-        gag = self.gallery.add(gag, painting.images, lettered)
-        report("filing", 1, 1)
-        return gag
+            mark = time.perf_counter()
+            report("lettering", 0, len(renders))
+            lettered = self._letter(renders, gag.concepts, gag.lettering)
+            gag.timings["letterer"] = time.perf_counter() - mark
+            report("lettering", len(renders), len(renders))
+            # The record is written once, so "total" covers everything but filing it.
+            gag.timings["total"] = sum(gag.timings.get(stage, 0.0) for stage in ("writer", "artist", "letterer"))
+
+            report("filing", 0, 1)
+            gags.append(self.gallery.add(gag, renders, lettered))
+            report("filing", 1, 1)
+        return gags
 
     def rerender(self, gag_id: str, *, progress: StudioProgress | None = None) -> Gag:
         """Paint a gag's concepts again with its artist, seed and size, and file the result as a new gag."""
         original = self.gallery.get(gag_id)
         artist = self.artist if self.backends.artist == original.artist else load_artist(original.artist, self.settings)
-        draft = original.model_copy(
+        gag = original.model_copy(
             update={"id": new_gag_id(), "created": now_iso(), "parent": original.id, "timings": {}}, deep=True
         )
-        report = progress or (lambda stage, done, total: None)
         # A subject removed since keeps its name in the gag; it is painted from the concept alone.
         subjects = [self.subjects.find(name) or Subject(name=name) for name in original.subjects]
-        return self._paint_and_file(draft, artist, subjects, report, time.perf_counter())
+        return self.finish([Draft(gag, subjects)], artist=artist, progress=progress)[0]
 
     def reletter(self, gag_id: str, *, lettering: str | None = None, caption: str | None = None) -> Gag:
         """Letter a gag again from its clean renders, in another style or with another caption."""
@@ -250,6 +299,10 @@ class Studio:
             if all(subject.name != other.name for other in chosen):
                 chosen.append(subject)
         return chosen
+
+
+def _quiet(stage: str, done: int, total: int) -> None:
+    pass
 
 
 def _check_n(n: int) -> None:

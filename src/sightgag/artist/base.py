@@ -29,11 +29,14 @@ class Artist(Protocol):
         self,
         concepts: list[Concept],
         *,
-        seed: int,
+        seeds: list[int],
         width: int,
         height: int,
         subjects: list[Subject] = (),
         progress: Progress | None = None,
     ) -> Painting:
-        """Paint each concept once; image i uses seed + i, so any image can be made again alone."""
+        """Paint each concept once, concept i with seeds[i], in one batch where the backend can.
+
+        Per-image seeds let the studio batch several gags (each with its own seed) into one call.
+        """
         ...
