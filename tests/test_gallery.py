@@ -121,3 +121,14 @@ def test_relettered_images_replace_the_lettered_ones_and_keep_the_renders(tmp_pa
     assert updated.lettering == "meme"
     assert updated.renders == gag.renders
     assert Image.open(gallery.get(gag.id).images[0]).getpixel((0, 0)) == (0, 128, 0)
+
+
+def test_a_deleted_gag_is_gone_with_its_pictures(tmp_path):
+    gallery = Gallery(tmp_path)
+    gag = gallery.add(draft_gag(), renders=[picture("red")], images=[picture("blue")])
+
+    gallery.delete(gag.id[:12])
+    assert gallery.count() == 0
+    assert not gag.images[0].parent.exists()
+    with pytest.raises(UsageError):
+        gallery.get(gag.id)

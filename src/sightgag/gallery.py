@@ -173,6 +173,14 @@ class Gallery:
             rows = db.execute("SELECT record FROM gags ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
         return [Gag.model_validate_json(row[0]) for row in rows]
 
+    def delete(self, gag_id: str) -> Gag:
+        """Remove a gag's row and its pictures (the LLM log keeps its exchanges)."""
+        gag = self.get(gag_id)
+        with closing(self._connect()) as db, db:
+            db.execute("DELETE FROM gags WHERE id = ?", (gag.id,))
+        shutil.rmtree(self.folder / gag.id, ignore_errors=True)
+        return gag
+
     def count(self) -> int:
         with closing(self._connect()) as db:
             return db.execute("SELECT COUNT(*) FROM gags").fetchone()[0]
