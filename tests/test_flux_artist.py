@@ -1,0 +1,227 @@
+"""The local Flux artist, painting with the tiny random pipeline loaded the way users load theirs."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import time
+
+import numpy as np
+import pytest
+import torch
+from huggingface_hub import constants
+
+from examples import mittens_concept, mittens_subject
+from sightgag.artist import flux
+from sightgag.artist.flux import FluxArtist, ModelSource, has_cached_weights
+from sightgag.errors import SightgagError, UsageError
+from sightgag.settings import Settings
+
+UNREACHABLE_HUB = "http://127.0.0.1:9"  # the discard port: nothing listens, connections are refused
+
+
+def pixels(image) -> np.ndarray:
+    return np.asarray(image)
+
+
+@pytest.fixture
+def artist(tiny_flux_dir) -> FluxArtist:
+    return FluxArtist(str(tiny_flux_dir), Settings())
+
+
+@pytest.fixture
+def empty_hub(tmp_path, monkeypatch):
+    """An empty Hugging Face cache and a Hub that refuses connections, whatever network this machine has."""
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    monkeypatch.setattr(constants, "ENDPOINT", UNREACHABLE_HUB)
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    return tmp_path / "hub"
+
+
+def cache_as_hub_repo(folder, cache, repo: str) -> None:
+    """Lay `folder` out in `cache` as the Hugging Face cache keeps a downloaded repo."""
+    repo_folder = cache / ("models--" + repo.replace("/", "--"))
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    shutil.copytree(folder, repo_folder / "snapshots" / commit)
+    (repo_folder / "refs").mkdir()
+    (repo_folder / "refs" / "main").write_text(commit)
+
+
+def test_paints_every_concept_in_one_batch_at_the_requested_size(artist, tiny_flux_dir):
+    yarn_fight = mittens_concept()
+    bath_time = mittens_concept().model_copy(update={"moment": "Mittens faces the bathtub, cape dripping"})
+    steps = []
+
+    painting = artist.paint(
+        [yarn_fight, bath_time], seeds=[41, 42], width=64, height=48, progress=lambda *done: steps.append(done)
+    )
+
+    assert [image.size for image in painting.images] == [(64, 48), (64, 48)]
+    assert steps == [(1, 4), (2, 4), (3, 4), (4, 4)]  # one denoising loop for both: one batch
+    details = painting.details
+    assert details["seeds"] == [41, 42]
+    assert (details["preset"], details["steps"], details["guidance"], details["max_sequence_length"]) == (
+        "schnell",
+        4,
+        0.0,
+        256,
+    )
+    assert details["model"] == str(tiny_flux_dir) and details["model_id"] == str(tiny_flux_dir.resolve())
+    assert (details["device"], details["dtype"]) == ("cpu", "float32")
+    assert [prompt["t5"].count("bathtub") for prompt in details["prompts"]] == [0, 1]
+    assert all(prompt["clip"].startswith("Mittens the cat") for prompt in details["prompts"])
+    assert all(prompt["clip_tokens"] <= 77 and prompt["t5_tokens"] <= 256 for prompt in details["prompts"])
+    json.dumps(details)  # recorded with the gag as it is
+
+
+def test_the_same_seed_paints_the_same_pixels_and_another_seed_does_not(artist):
+    concepts = [mittens_concept(), mittens_concept()]
+
+    first = artist.paint(concepts, seeds=[7, 8], width=64, height=64)
+    again = artist.paint(concepts, seeds=[7, 8], width=64, height=64)
+    other = artist.paint(concepts, seeds=[8, 9], width=64, height=64)
+
+    for image, same in zip(first.images, again.images, strict=True):
+        assert np.array_equal(pixels(image), pixels(same))
+    # Image i is drawn from seed + i: the same concept twice gives two different pictures.
+    assert not np.array_equal(pixels(first.images[0]), pixels(first.images[1]))
+    assert not np.array_equal(pixels(first.images[0]), pixels(other.images[0]))
+
+
+def test_subjects_reach_the_prompts(artist):
+    painting = artist.paint(
+        [mittens_concept()], seeds=[1], width=32, height=32, subjects=[mittens_subject(trigger="mttnz")]
+    )
+
+    prompt = painting.details["prompts"][0]
+    assert prompt["clip"].startswith("mttnz Mittens the cat")
+    assert "orange tabby" in prompt["t5"]
+
+
+@pytest.mark.parametrize("width, height", [(100, 64), (64, 40), (0, 64), (-16, 64)])
+def test_sizes_flux_cannot_paint_are_refused(artist, width, height):
+    with pytest.raises(UsageError, match="multiples of 16"):
+        artist.paint([mittens_concept()], seeds=[1], width=width, height=height)
+
+
+def test_artists_with_the_same_weights_share_one_pipeline(tiny_flux_dir):
+    quick = FluxArtist(str(tiny_flux_dir), Settings(), steps=2)
+    same_folder = FluxArtist(str(tiny_flux_dir) + "/", Settings())
+    # Offload and compile only apply on CUDA, so on the CPU they change nothing, and load nothing new.
+    cpu_tuned = FluxArtist(str(tiny_flux_dir), Settings(cpu_offload=True, compile=True))
+
+    assert quick.pipeline() is same_folder.pipeline() is cpu_tuned.pipeline()
+    steps = []
+    quick.paint([mittens_concept()], seeds=[1], width=32, height=32, progress=lambda *done: steps.append(done))
+    assert steps == [(1, 2), (2, 2)]
+
+
+def test_dtype_and_device_can_be_chosen(tiny_flux_dir):
+    artist = FluxArtist(str(tiny_flux_dir), Settings(device="cpu", dtype="bfloat16"))
+
+    painting = artist.paint([mittens_concept()], seeds=[1], width=32, height=32)
+
+    assert (painting.details["device"], painting.details["dtype"]) == ("cpu", "bfloat16")
+    assert artist.pipeline().transformer.dtype == torch.bfloat16
+
+
+@pytest.mark.parametrize(
+    "settings, message",
+    [
+        (Settings(dtype="float8"), "SIGHTGAG_DTYPE"),
+        (Settings(device="tpu9"), "SIGHTGAG_DEVICE"),
+        (Settings(quantize="nf4"), "CUDA"),
+        (Settings(quantize="int3"), "nf4 or int8"),
+    ],
+)
+def test_settings_that_cannot_work_here_are_refused_before_loading(tiny_flux_dir, settings, message):
+    with pytest.raises(UsageError, match=message):
+        FluxArtist(str(tiny_flux_dir), settings)
+
+
+def test_model_sources_choose_their_preset(tiny_flux_dir):
+    assert ModelSource.parse(None).location == "black-forest-labs/FLUX.1-schnell"
+    dev = ModelSource.parse("dev")
+    assert (dev.location, dev.preset.steps, dev.preset.guidance, dev.preset.max_sequence_length) == (
+        "black-forest-labs/FLUX.1-dev",
+        28,
+        3.5,
+        512,
+    )
+    assert ModelSource.parse("someone/FLUX.1-dev-pixel-art").preset.name == "dev"
+    assert ModelSource.parse("devlabs/flux-schnell-anime").preset.name == "schnell"
+    folder = ModelSource.parse(str(tiny_flux_dir))
+    assert folder.is_folder and folder.preset.name == "schnell"
+    with pytest.raises(UsageError, match="no such folder"):
+        ModelSource.parse("/no/such/flux")
+    with pytest.raises(UsageError, match="repo id"):
+        ModelSource.parse("not a model")
+
+
+def test_a_cached_hub_repo_loads_with_no_network(tiny_flux_dir, empty_hub):
+    cache_as_hub_repo(tiny_flux_dir, empty_hub, "someone/tiny-flux")
+    assert has_cached_weights("someone/tiny-flux")
+    assert not has_cached_weights("schnell")
+
+    artist = FluxArtist("someone/tiny-flux", Settings())
+    painting = artist.paint([mittens_concept()], seeds=[3], width=32, height=32)
+
+    assert artist.spec == "flux:someone/tiny-flux"
+    assert painting.details["model_id"] == "someone/tiny-flux" and len(painting.images) == 1
+
+
+def test_a_half_downloaded_repo_is_not_cached(tiny_flux_dir, empty_hub):
+    cache_as_hub_repo(tiny_flux_dir, empty_hub, "someone/tiny-flux")
+    snapshot = next((empty_hub / "models--someone--tiny-flux" / "snapshots").iterdir())
+    for weights in (snapshot / "transformer").glob("*.safetensors"):
+        weights.unlink()
+
+    assert not has_cached_weights("someone/tiny-flux")
+
+
+def test_a_model_that_is_neither_cached_nor_reachable_fails_fast_saying_what_to_do(empty_hub):
+    artist = FluxArtist("schnell", Settings())
+
+    started = time.monotonic()
+    with pytest.raises(SightgagError) as failure:
+        artist.paint([mittens_concept()], seeds=[1], width=64, height=64)
+
+    assert time.monotonic() - started < 20
+    message = str(failure.value)
+    assert "\n" not in message
+    assert "hf download black-forest-labs/FLUX.1-schnell" in message and "flux:/path/to/folder" in message
+
+
+def test_a_hub_that_never_answers_is_given_up_on(empty_hub, monkeypatch):
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen()  # connections queue up and are never answered
+    monkeypatch.setattr(constants, "ENDPOINT", f"http://127.0.0.1:{silent.getsockname()[1]}")
+    monkeypatch.setattr(flux, "HUB_PROBE_SECONDS", 1.0)
+    try:
+        started = time.monotonic()
+        with pytest.raises(SightgagError, match="hf download someone/big-flux"):
+            FluxArtist("someone/big-flux", Settings()).pipeline()
+        assert time.monotonic() - started < 5
+    finally:
+        silent.close()
+
+
+def test_offline_mode_fails_without_trying_the_network(empty_hub, monkeypatch):
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+
+    with pytest.raises(SightgagError, match="HF_HUB_OFFLINE"):
+        FluxArtist("dev", Settings()).pipeline()
+
+
+def test_a_folder_that_is_not_a_flux_pipeline_is_refused_with_the_reason(tiny_flux_dir, tmp_path):
+    with pytest.raises(UsageError, match="not a FLUX.1 pipeline folder .it has no model_index.json"):
+        FluxArtist(str(tmp_path), Settings()).pipeline()
+
+    broken = shutil.copytree(tiny_flux_dir, tmp_path / "broken-flux")
+    for weights in (broken / "text_encoder_2").glob("*.safetensors"):
+        weights.unlink()
+    with pytest.raises(UsageError, match="text_encoder_2 weights are missing"):
+        FluxArtist(str(broken), Settings()).pipeline()
+    assert not has_cached_weights(str(broken)) and has_cached_weights(str(tiny_flux_dir))
