@@ -206,6 +206,26 @@ def train_t5_tokenizer() -> T5Tokenizer:
     return T5Tokenizer(vocab=vocab, extra_ids=0, model_max_length=512)
 
 
+def build_tiny_kontext(folder: Path, flux_folder: Path | None = None) -> Path:
+    """Build, save and return a tiny FluxKontextPipeline folder, made from the tiny Flux pipeline's parts.
+
+    The tokenizers, text encoders and VAE are the tiny Flux ones (from `flux_folder` if given, which saves
+    training the tokenizers again). The transformer has the same toy shape but, like FLUX.1 Kontext [dev],
+    a guidance embedding, so the guidance scale reaches the model as it does with the real weights.
+    """
+    from diffusers import FluxKontextPipeline
+
+    if flux_folder is None:
+        flux_folder = build_tiny_flux(Path(folder).with_name(Path(folder).name + "-flux-parts"))
+    flux = FluxPipeline.from_pretrained(flux_folder)
+    torch.manual_seed(0)
+    transformer = FluxTransformer2DModel.from_config({**flux.transformer.config, "guidance_embeds": True})
+    pipe = FluxKontextPipeline(**{**flux.components, "transformer": transformer})
+    folder = Path(folder)
+    pipe.save_pretrained(folder)
+    return folder
+
+
 if __name__ == "__main__":  # python tests/tiny_flux.py FOLDER: build one to poke at by hand
     import sys
 

@@ -69,7 +69,7 @@ def _parse_size(text: str | None) -> tuple[int, int] | None:
 def _say_backends(studio, as_json: bool) -> None:
     # Said once, in one line, so the user knows what `auto` picked and how to pick otherwise.
     if not as_json and (studio.backends.writer_reason or studio.backends.artist_reason):
-        err.print(studio.backends.describe(), style="dim", highlight=False)
+        err.print(studio.backends.describe(), style="dim", highlight=False, soft_wrap=True)
 
 
 class _ProgressBars:
@@ -326,6 +326,81 @@ def subjects_remove(name: Annotated[str, typer.Argument(help="a name or alias")]
         print(json.dumps({"removed": subject.name}, ensure_ascii=False))
     else:
         out.print(f"removed {subject.name}", highlight=False)
+
+
+# -- serve ------------------------------------------------------------------------------------
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="the interface to listen on; anything but loopback needs SIGHTGAG_API_KEY")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="the port to listen on")] = 8000,
+) -> None:
+    """The studio in your browser, a JSON API and an OpenAI-compatible endpoint."""
+    from sightgag.server import serve as run_server
+
+    run_server(host, port)
+
+
+# -- train ------------------------------------------------------------------------------------
+
+
+@app.command()
+def train(
+    name: Annotated[str, typer.Argument(help="the subject, by name or alias")],
+    base: Annotated[Optional[str], typer.Option(help="the FLUX.1 model to fine-tune: flux:schnell (default), flux:dev, flux:/path")] = None,
+    steps: Annotated[Optional[int], typer.Option(help="training steps in all, those of a resumed run included (default 500)")] = None,
+    rank: Annotated[Optional[int], typer.Option(help="LoRA rank (default 16)")] = None,
+    lr: Annotated[Optional[float], typer.Option("--lr", help="learning rate (default 1e-4)")] = None,
+    resolution: Annotated[Optional[int], typer.Option(help="training pixels per side, in aspect-ratio buckets (default 512)")] = None,
+    quantize: Annotated[Optional[str], typer.Option(help="nf4 (QLoRA) or int8: a quantized base model, CUDA only")] = None,
+    adam8bit: Annotated[bool, typer.Option("--adam8bit", help="8-bit AdamW (bitsandbytes), CUDA only")] = False,
+    resume: Annotated[bool, typer.Option("--resume", help="go on from the last checkpoint")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Fine-tune a LoRA of a subject on its photos; the flux artist then uses it whenever the subject is cast."""
+    from rich.progress import TimeRemainingColumn
+
+    from sightgag.subjects.training import train_lora
+
+    library = _library()
+    subject = library.get(name)
+    progress = Progress(
+        TextColumn(f"training {subject.name}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("loss {task.fields[loss]}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        disable=as_json or not sys.stderr.isatty(),
+        transient=True,
+    )
+    with progress:
+        task = progress.add_task("train", total=None, loss="…")
+        result = train_lora(
+            subject, library, base=base, steps=steps, rank=rank, learning_rate=lr, resolution=resolution,
+            resume=resume, quantize=quantize, adam8bit=adam8bit, settings=Settings(),
+            progress=lambda step, total, loss: progress.update(task, completed=step, total=total, loss=f"{loss:.4f}"),
+        )  # fmt: skip
+    if as_json:
+        summary = {
+            "subject": subject.name,
+            "lora": str(result.lora_path),
+            "trigger": result.trigger,
+            "steps_done": result.steps_done,
+            "resumed_from": result.resumed_from,
+            "losses": result.losses,
+        }
+        print(json.dumps(summary, ensure_ascii=False))
+        return
+    resumed = f", resumed from step {result.resumed_from}" if result.resumed_from else ""
+    out.print(f"[bold]{subject.name}[/bold]: {result.steps_done} steps{resumed} · trigger [bold]{result.trigger}[/bold]", highlight=False)
+    if result.losses:
+        window = max(1, min(10, len(result.losses) // 2))
+        first, last = result.losses[:window], result.losses[-window:]
+        out.print(f"  loss {sum(first) / len(first):.4f} → {sum(last) / len(last):.4f}", highlight=False)
+    out.print(f"  {result.lora_path}", style="cyan", highlight=False, soft_wrap=True)
 
 
 # -- doctor -----------------------------------------------------------------------------------

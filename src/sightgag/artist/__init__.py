@@ -7,7 +7,7 @@ from sightgag.errors import UsageError
 from sightgag.settings import Settings
 from sightgag.spec import Spec
 
-ARTISTS = ("flux", "bfl", "sketch")
+ARTISTS = ("flux", "kontext", "bfl", "sketch")
 
 __all__ = ["ARTISTS", "Artist", "Painting", "Progress", "load_artist"]
 
@@ -22,6 +22,10 @@ def load_artist(spec: str, settings: Settings) -> Artist:
         from sightgag.artist.flux import FluxArtist
 
         return FluxArtist(parsed.model, settings)
+    if parsed.provider == "kontext":
+        from sightgag.artist.kontext import KontextArtist
+
+        return KontextArtist(parsed.model, settings)
     if parsed.provider == "bfl":
         from sightgag.artist.bfl import BflArtist
 

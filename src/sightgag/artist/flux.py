@@ -13,6 +13,10 @@ Settings, each harmless where it does not apply:
 - cpu_offload: model CPU offload, CUDA only (less VRAM, slower).
 - compile: torch.compile of the transformer's repeated blocks, CUDA only.
 - quantize: 'nf4' or 'int8' via bitsandbytes, CUDA only (asking for it elsewhere is an error).
+
+Subjects with a LoRA (`sightgag train NAME`) who are cast in the concepts have it loaded for that one
+call, several at once with weights by the part each plays, and unloaded afterwards, so the shared
+pipeline is back to its base weights for the next call; `details["loras"]` records what was applied.
 """
 
 from __future__ import annotations
@@ -285,6 +289,7 @@ class FluxArtist:
             )
             for concept in concepts
         ]
+        loras = subject_loras(concepts, subjects)
         # CPU generators draw the same noise whatever the device, so a seed means the same picture anywhere.
         generators = [torch.Generator("cpu").manual_seed(image_seed) for image_seed in seeds]
 
@@ -295,6 +300,7 @@ class FluxArtist:
 
         with _PAINTING:
             try:
+                apply_loras(pipe, loras)
                 result = pipe(
                     prompt=[prompt.clip for prompt in prompts],
                     prompt_2=[prompt.t5 for prompt in prompts],
@@ -311,6 +317,10 @@ class FluxArtist:
                     "out of GPU memory while painting: set SIGHTGAG_CPU_OFFLOAD=1 or SIGHTGAG_QUANTIZE=nf4, "
                     "or paint fewer or smaller images"
                 ) from error
+            finally:
+                if loras:
+                    # The pipeline is shared: the next call, with these subjects or without, starts from the base.
+                    pipe.unload_lora_weights()
 
         details = {
             "model": self.source.spec,
@@ -327,6 +337,10 @@ class FluxArtist:
             "seeds": seeds,
             "prompts": [
                 {"t5": p.t5, "clip": p.clip, "t5_tokens": p.t5_tokens, "clip_tokens": p.clip_tokens} for p in prompts
+            ],
+            "loras": [
+                {"subject": lora.subject, "path": str(lora.path), "trigger": lora.trigger, "weight": lora.weight}
+                for lora in loras
             ],
         }
         return Painting(images=list(result.images), details=details)
@@ -370,6 +384,63 @@ class FluxArtist:
             return True
         _check_hub_reachable(location)
         return False
+
+
+# How strongly each subject's LoRA applies when several are loaded, by the biggest part its subject plays.
+# LoRAs trained on the same attention layers interfere when stacked; the hero's likeness matters most.
+LORA_WEIGHTS = {"hero": 1.0, "foil": 0.8, "extra": 0.6}
+
+
+@dataclass(frozen=True)
+class SubjectLora:
+    """A subject's LoRA file, as one paint call applies it."""
+
+    subject: str
+    path: Path
+    trigger: str | None
+    weight: float
+    adapter: str  # its name in the pipeline while it is loaded
+
+
+def subject_loras(concepts: Sequence[Concept], subjects: Sequence[Subject]) -> list[SubjectLora]:
+    """The LoRAs of the subjects cast in `concepts` (by name or alias), weighted by the part each plays."""
+    by_name: dict[str, Subject] = {}
+    for subject in subjects:
+        for name in (subject.name, *subject.aliases):
+            by_name.setdefault(name.casefold(), subject)
+    cast: dict[str, tuple[Subject, float]] = {}
+    for concept in concepts:
+        for member in concept.cast:
+            subject = by_name.get((member.subject or "").casefold())
+            if subject is None or subject.lora is None:
+                continue
+            weight = LORA_WEIGHTS[member.role]
+            if subject.name not in cast or cast[subject.name][1] < weight:
+                cast[subject.name] = (subject, weight)
+    loras = []
+    for index, (subject, weight) in enumerate(cast.values()):
+        path = Path(subject.lora)
+        if not path.is_file():
+            raise UsageError(f"{subject.name}'s LoRA {path} is missing: run `sightgag train {subject.name}` again")
+        # A LoRA alone applies in full; weights only share out the effect between several.
+        weight = weight if len(cast) > 1 else 1.0
+        loras.append(SubjectLora(subject.name, path, subject.trigger, weight, adapter=f"subject_{index}"))
+    return loras
+
+
+def apply_loras(pipe: FluxPipeline, loras: Sequence[SubjectLora]) -> None:
+    """Load `loras` into `pipe` as named adapters, active together at their weights; the caller unloads them."""
+    if not loras:
+        return
+    for lora in loras:
+        try:
+            pipe.load_lora_weights(str(lora.path.parent), weight_name=lora.path.name, adapter_name=lora.adapter)
+        except (OSError, ValueError, RuntimeError, KeyError) as error:
+            raise SightgagError(
+                f"could not apply {lora.subject}'s LoRA {lora.path} ({_first_line(error)}): it may be for another base "
+                f"model; train it again with `sightgag train {lora.subject} --base flux:MODEL`"
+            ) from error
+    pipe.set_adapters([lora.adapter for lora in loras], adapter_weights=[lora.weight for lora in loras])
 
 
 def _check_hub_reachable(repo: str) -> None:

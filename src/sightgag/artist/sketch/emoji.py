@@ -41,7 +41,7 @@ SYNONYMS = {
     "yarn": "🧶", "ball of yarn": "🧶", "yarn ball": "🧶", "wool": "🧶", "knitting": "🧶",
     "vacuum": "🧹", "vacuum cleaner": "🧹", "roomba": "🧹", "broom": "🧹",
     "printer": "🖨️", "photocopier": "🖨️", "copier": "🖨️", "computer": "💻", "laptop": "💻", "phone": "📱",
-    "spreadsheet": "📊", "slides": "📊", "chart": "📊", "email": "📧", "stapler": "📎",
+    "spreadsheet": "📊", "slides": "📊", "slide": "📊", "presentation": "📊", "clicker": "🖲️", "remote": "🖲️", "chart": "📊", "email": "📧", "stapler": "📎",
     "pizza": "🍕", "burger": "🍔", "taco": "🌮", "cake": "🍰", "cookie": "🍪", "donut": "🍩", "coffee": "☕",
     "banana": "🍌", "cucumber": "🥒", "carrot": "🥕", "cheese": "🧀", "bacon": "🥓", "sandwich": "🥪", "treat": "🍪",
     "bath": "🛁", "bathtub": "🛁", "shower": "🚿", "mailman": "🧑‍💼", "mail carrier": "🧑‍💼", "postman": "🧑‍💼",
