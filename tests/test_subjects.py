@@ -139,3 +139,37 @@ def test_offline_traits_name_the_dominant_colour(tmp_path):
     traits = photo_traits([photo], kind="cat")
     assert len(traits) == 1 and traits[0].endswith("fur")
     assert "orange" in traits[0] or "ginger" in traits[0]
+
+
+def test_a_vision_model_is_sent_the_photos_and_its_traits_are_kept(tmp_path):
+    from test_openai_writer import ScriptedChatServer
+
+    from sightgag.settings import Settings
+    from sightgag.subjects.describe import describe_traits
+
+    library = SubjectLibrary(tmp_path / "home")
+    subject, _ = library.add("Mittens", [orange_cat_photo(tmp_path / "a.jpg")], kind="cat")
+    answer = '{"traits": ["orange tabby coat", "  one white front paw ", "green eyes"]}'
+    with ScriptedChatServer(("answer", answer)) as server:
+        traits = describe_traits(subject, Settings(home=tmp_path / "home"), vision=f"openai-compat:{server.url}#vlm")
+
+    assert traits == ["orange tabby coat", "one white front paw", "green eyes"]
+    request = server.requests[0]
+    assert request["model"] == "vlm"
+    parts = request["messages"][0]["content"]
+    assert "Mittens" in parts[0]["text"]
+    assert parts[1]["type"] == "image_url" and parts[1]["image_url"]["url"].startswith("data:image/jpeg;base64,")
+    assert request["response_format"]["type"] == "json_schema"
+
+
+def test_a_vision_model_answering_junk_is_a_one_line_error(tmp_path):
+    from test_openai_writer import ScriptedChatServer
+
+    from sightgag.errors import SightgagError
+    from sightgag.settings import Settings
+    from sightgag.subjects.describe import describe_traits
+
+    library = SubjectLibrary(tmp_path / "home")
+    subject, _ = library.add("Mittens", [orange_cat_photo(tmp_path / "a.jpg")], kind="cat")
+    with ScriptedChatServer(("answer", "a very nice cat")) as server, pytest.raises(SightgagError, match="traits"):
+        describe_traits(subject, Settings(home=tmp_path / "home", writer_retries=0), vision=f"openai-compat:{server.url}#vlm")
