@@ -31,7 +31,7 @@ app.add_typer(gallery_app, name="gallery")
 subjects_app = typer.Typer(help="Your own subjects (pets, friends, yourself), learned from photos.", no_args_is_help=True)
 app.add_typer(subjects_app, name="subjects")
 
-out = Console()
+out = Console(soft_wrap=True)  # paths and captions must never be broken across lines
 err = Console(stderr=True)
 
 WriterOption = Annotated[
