@@ -1,0 +1,142 @@
+"""The server under load: concurrent requests with batching on and off.
+
+Starts `sightgag serve` on a tiny random Flux pipeline twice, with SIGHTGAG_SERVER_BATCH=8 (up to
+eight images in one pipeline call) and SIGHTGAG_SERVER_BATCH=1 (one call per image). Each time it
+warms the server up with one request, then sends N requests at once to the OpenAI-compatible
+endpoint, each from its own thread, and reports throughput and p50/p95 latency. Target: batching
+gives at least 2x the throughput.
+
+    .venv/bin/python benchmarks/server.py [--requests 16] [--size 256] [--preset dev|schnell] [--batch-wait 0]
+
+Batching shares the fixed price of a pipeline call (text encoders, scheduler, kernel launches) among
+its images; what each gag costs on its own (writing, lettering, two PNGs, a gallery row) it cannot
+share. With real models the call dwarfs the rest; with the tiny pipeline it does only at enough
+steps, hence the dev preset (28 steps) by default. It also prints the bare pipeline's own gain from
+batching, measured in this process: no server can beat it, and on a CPU (no idle cores to fill, unlike
+a GPU) it is small.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import statistics
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+import httpx  # noqa: E402
+from server_fixture import running_server  # noqa: E402
+from tiny_flux import build_tiny_flux  # noqa: E402
+
+REQUESTS = [
+    "my cat as a superhero fighting a giant ball of yarn",
+    "my dog giving a TED talk about squirrels",
+    "grandpa losing a staring contest to a pigeon",
+    "a goldfish running for mayor",
+]
+
+
+def pipeline_ceiling(model: Path, size: int, batch: int = 8, rounds: int = 3) -> float:
+    """How much faster the bare pipeline paints `batch` images in one call than in `batch` calls.
+
+    No server can gain more from batching than its pipeline does; this is that ceiling.
+    """
+    from examples import mittens_concept
+    from sightgag.artist.flux import FluxArtist
+    from sightgag.settings import Settings
+
+    artist = FluxArtist(str(model), Settings())
+    concept = mittens_concept()
+
+    def paint(count: int) -> float:
+        started = time.perf_counter()
+        artist.paint([concept] * count, seeds=list(range(count)), width=size, height=size)
+        return time.perf_counter() - started
+
+    paint(1)  # loads the pipeline
+    one = min(paint(1) for _ in range(rounds))
+    together = min(paint(batch) for _ in range(rounds))
+    return batch * one / together
+
+
+def generate(base_url: str, prompt: str, size: int) -> float:
+    """One request to the OpenAI-compatible endpoint, which answers once the gag is made; its latency."""
+    started = time.perf_counter()
+    response = httpx.post(
+        f"{base_url}/v1/images/generations",
+        json={"prompt": prompt, "size": f"{size}x{size}", "response_format": "url"},
+        timeout=600,
+    )
+    response.raise_for_status()
+    return time.perf_counter() - started
+
+
+def run(model: Path, home: Path, batch: int, requests: int, size: int, batch_wait: float) -> dict:
+    env = {
+        "SIGHTGAG_WRITER": "offline",
+        "SIGHTGAG_ARTIST": f"flux:{model}",
+        "SIGHTGAG_SERVER_BATCH": str(batch),
+        "SIGHTGAG_SERVER_BATCH_WAIT": str(batch_wait),
+    }
+    with running_server(home, env) as base_url:
+        generate(base_url, REQUESTS[0], size)  # loads the pipeline
+        texts = [REQUESTS[index % len(REQUESTS)] for index in range(requests)]
+        started = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=requests) as pool:
+            latencies = list(pool.map(lambda text: generate(base_url, text, size), texts))
+        elapsed = time.perf_counter() - started
+    ranked = sorted(latencies)
+    return {
+        "batch": batch,
+        "seconds": elapsed,
+        "throughput": requests / elapsed,
+        "p50": statistics.median(ranked),
+        "p95": ranked[math.ceil(0.95 * len(ranked)) - 1],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=16)
+    parser.add_argument("--size", type=int, default=256, help="square side in pixels (a multiple of 16)")
+    parser.add_argument(
+        "--preset",
+        choices=("schnell", "dev"),
+        default="dev",
+        help="the tiny pipeline's sampling: dev (28 steps) or schnell (4 steps)",
+    )
+    parser.add_argument("--batch-wait", type=float, default=0.0, help="SIGHTGAG_SERVER_BATCH_WAIT for both runs")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as scratch:
+        # The flux artist picks its preset from the folder name, as it does for fine-tunes of dev.
+        model = build_tiny_flux(Path(scratch) / ("tiny-flux-dev" if args.preset == "dev" else "tiny-flux"))
+        ceiling = pipeline_ceiling(model, args.size)
+        results = [
+            run(model, Path(scratch) / f"home-{batch}", batch, args.requests, args.size, args.batch_wait)
+            for batch in (8, 1)
+        ]
+
+    print(
+        f"{args.requests} concurrent requests, {args.size}x{args.size}, tiny Flux pipeline ({args.preset}), offline writer, "
+        f"batch wait {args.batch_wait:g} s"
+    )
+    print(f"{'batch':>5}  {'wall s':>7}  {'req/s':>6}  {'p50 s':>6}  {'p95 s':>6}")
+    for result in results:
+        columns = (result["seconds"], result["throughput"], result["p50"], result["p95"])
+        print(
+            f"{result['batch']:>5}  " + "  ".join(f"{value:>{width}.2f}" for value, width in zip(columns, (7, 6, 6, 6)))
+        )
+    batched, single = results
+    ratio = batched["throughput"] / single["throughput"]
+    print(f"throughput ratio, batching on / off: {ratio:.2f}x (target >= 2x)")
+    print(f"the bare pipeline, 8 images in one call vs 8 calls: {ceiling:.2f}x (the ceiling for any server)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,280 @@
+"""The render queue: one row per job in a `jobs` table of the sightgag database.
+
+A job is a request to make one gag. It is `queued` when submitted, `running` once a worker has
+claimed it, and ends `done` (with the id of the gag it filed) or `failed` (with a one-line error).
+Because the queue lives in SQLite, queued jobs survive a restart and run after it. A job that was
+running when the server stopped is queued again once; if it was interrupted twice it is marked
+failed, since it may be what brought the server down.
+
+Every change is handed to `on_change`, which the server uses to push live progress to listeners.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sqlite3
+import threading
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from sightgag.concept import Concept, Lettering
+from sightgag.studio import MAX_N
+
+Status = Literal["queued", "running", "done", "failed"]
+FINISHED: tuple[Status, ...] = ("done", "failed")
+MAX_ATTEMPTS = 2  # a job interrupted by a stop runs once more, then fails
+MIN_SIDE, MAX_SIDE = 64, 2048
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,  -- the queue's order
+    id TEXT NOT NULL UNIQUE,
+    status TEXT NOT NULL,                   -- queued, running, done, failed
+    stage TEXT,                             -- writing, painting, lettering, filing
+    done INTEGER NOT NULL DEFAULT 0,
+    total INTEGER NOT NULL DEFAULT 0,
+    error TEXT,
+    gag_id TEXT,
+    params TEXT NOT NULL,                   -- the JobRequest as JSON, with its backends and size filled in
+    batch_key TEXT NOT NULL,                -- jobs with the same key can be painted in one pipeline call
+    images INTEGER NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    created TEXT NOT NULL,
+    updated TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs (status, seq);
+"""
+
+
+def check_size(size: str) -> str:
+    """A WIDTHxHEIGHT size within bounds, tidied; ValueError (a validation error) if it is not one."""
+    width, _, height = size.lower().partition("x")
+    if not (width.isdigit() and height.isdigit()):
+        raise ValueError(f"size {size!r} is not WIDTHxHEIGHT, e.g. 1024x768")
+    if not all(MIN_SIDE <= int(side) <= MAX_SIDE for side in (width, height)):
+        raise ValueError(f"size {size}: each side must be between {MIN_SIDE} and {MAX_SIDE}")
+    return f"{int(width)}x{int(height)}"
+
+
+class JobRequest(BaseModel):
+    """What to make: the same choices as `sightgag make`."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    request: str = Field(min_length=1, max_length=2000, description="what you want, in your own words")
+    subjects: list[str] = Field(default_factory=list, max_length=5, description="names in the subject library")
+    writer: str | None = Field(default=None, max_length=120, description="writer spec; the server's default when unset")
+    artist: str | None = Field(default=None, max_length=120, description="artist spec; the server's default when unset")
+    lettering: Lettering | None = Field(default=None, description="the writer's choice when unset")
+    n: int = Field(default=1, ge=1, le=MAX_N, description="how many concepts, one picture each")
+    seed: int | None = Field(default=None, ge=0, lt=2**32)
+    size: str | None = Field(default=None, description="WIDTHxHEIGHT, e.g. 1024x768")
+    concepts: list[Concept] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_N,
+        description="paint exactly these (e.g. an edited concept); no writer",
+    )
+
+    @field_validator("size")
+    @classmethod
+    def _size(cls, size: str | None) -> str | None:
+        return None if size is None else check_size(size)
+
+    def dimensions(self) -> tuple[int, int] | None:
+        if self.size is None:
+            return None
+        width, _, height = self.size.partition("x")
+        return int(width), int(height)
+
+    def image_count(self) -> int:
+        return len(self.concepts) if self.concepts else self.n
+
+
+class Job(BaseModel):
+    """A job as the API shows it."""
+
+    id: str
+    status: Status
+    stage: str | None = None
+    done: int = 0
+    total: int = 0
+    error: str | None = None
+    gag_id: str | None = None
+    created: str
+    updated: str
+    params: JobRequest
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINISHED
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+class JobQueue:
+    """The jobs table: submit, claim a batch, report progress, finish or fail."""
+
+    def __init__(self, database: Path, on_change: Callable[[Job], None] | None = None):
+        self.database = Path(database)
+        self.on_change = on_change or (lambda job: None)
+        self._local = threading.local()
+        self._db().executescript(SCHEMA)
+
+    def _db(self) -> sqlite3.Connection:
+        """This thread's connection, opened once: progress is written at every step, and opening a
+        connection costs many times what the update does."""
+        db = getattr(self._local, "db", None)
+        if db is None:
+            # Autocommit mode: each statement commits alone; `claim` opens its own transaction.
+            db = sqlite3.connect(self.database, timeout=30, isolation_level=None)
+            db.row_factory = sqlite3.Row
+            # With a write-ahead log (as the gallery keeps), NORMAL skips an fsync per commit yet loses
+            # nothing when the process dies; only a power cut may lose the last few progress updates.
+            db.execute("PRAGMA journal_mode = WAL")
+            db.execute("PRAGMA synchronous = NORMAL")
+            self._local.db = db
+        return db
+
+    # -- reading --------------------------------------------------------------------------------
+
+    # Every query is read to the end (fetchall): on a connection that stays open, a half-read
+    # query would keep its snapshot of the database open.
+
+    def get(self, job_id: str) -> Job | None:
+        jobs = self._get_many([job_id])
+        return jobs[0] if jobs else None
+
+    def _get_many(self, ids: Sequence[str]) -> list[Job]:
+        marks = ",".join("?" * len(ids))
+        rows = self._db().execute(f"SELECT * FROM jobs WHERE id IN ({marks}) ORDER BY seq", list(ids)).fetchall()
+        return [_job(row) for row in rows]
+
+    def counts(self) -> dict[str, int]:
+        rows = self._db().execute("SELECT status, COUNT(*) FROM jobs GROUP BY status").fetchall()
+        return {row[0]: row[1] for row in rows}
+
+    def oldest_queued_age(self) -> float | None:
+        """Seconds the oldest queued job has waited, or None when nothing is queued."""
+        rows = self._db().execute("SELECT created FROM jobs WHERE status = 'queued' ORDER BY seq LIMIT 1").fetchall()
+        if not rows:
+            return None
+        return (datetime.now(UTC) - datetime.fromisoformat(rows[0][0])).total_seconds()
+
+    # -- changing -------------------------------------------------------------------------------
+
+    def submit(self, params: JobRequest, batch_key: str) -> Job:
+        """Queue a job whose params are complete (backends and size filled in)."""
+        job_id = secrets.token_hex(8)
+        now = _now()
+        self._db().execute(
+            "INSERT INTO jobs (id, status, params, batch_key, images, created, updated)"
+            " VALUES (?, 'queued', ?, ?, ?, ?, ?)",
+            (job_id, params.model_dump_json(), batch_key, params.image_count(), now, now),
+        )
+        job = self._get_many([job_id])[0]
+        self.on_change(job)
+        return job
+
+    def claim(self, max_images: int) -> list[Job]:
+        """Mark the oldest queued job running, with the queued jobs that can be painted with it.
+
+        Companions share its batch key and are taken oldest first while the images fit in
+        `max_images`; the oldest job is taken even if it alone is more.
+        """
+        db = self._db()
+        db.execute("BEGIN IMMEDIATE")  # two workers never claim the same job
+        try:
+            oldest = db.execute("SELECT * FROM jobs WHERE status = 'queued' ORDER BY seq LIMIT 1").fetchall()
+            if not oldest:
+                db.execute("COMMIT")
+                return []
+            first = oldest[0]
+            chosen, images = [first["id"]], first["images"]
+            companions = db.execute(
+                "SELECT id, images FROM jobs WHERE status = 'queued' AND batch_key = ? AND seq > ? ORDER BY seq",
+                (first["batch_key"], first["seq"]),
+            ).fetchall()
+            for row in companions:
+                if images + row["images"] > max_images:
+                    break
+                chosen.append(row["id"])
+                images += row["images"]
+            marks = ",".join("?" * len(chosen))
+            db.execute(
+                f"UPDATE jobs SET status = 'running', attempts = attempts + 1, stage = NULL, done = 0, total = 0,"
+                f" updated = ? WHERE id IN ({marks})",
+                [_now(), *chosen],
+            )
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        jobs = self._get_many(chosen)
+        for job in jobs:
+            self.on_change(job)
+        return jobs
+
+    def progress(self, job_ids: Sequence[str], stage: str, done: int, total: int) -> None:
+        self._update(job_ids, "stage = ?, done = ?, total = ?", (stage, done, total))
+
+    def finish(self, job_id: str, gag_id: str) -> None:
+        self._update([job_id], "status = 'done', gag_id = ?, error = NULL", (gag_id,))
+
+    def fail(self, job_ids: Sequence[str], error: str) -> None:
+        self._update(job_ids, "status = 'failed', error = ?", (error,))
+
+    def _update(self, job_ids: Sequence[str], assignments: str, values: tuple) -> None:
+        """Change running jobs only: a job that is done or failed stays so."""
+        if not job_ids:
+            return
+        marks = ",".join("?" * len(job_ids))
+        changed = (
+            self._db()
+            .execute(
+                f"UPDATE jobs SET {assignments}, updated = ? WHERE status = 'running' AND id IN ({marks}) RETURNING id",
+                [*values, _now(), *job_ids],
+            )
+            .fetchall()
+        )
+        jobs = self._get_many([row[0] for row in changed]) if changed else []
+        for job in jobs:
+            self.on_change(job)
+
+    def recover(self) -> tuple[int, int]:
+        """After a stop: queue again the jobs that were running, or fail those interrupted twice.
+
+        Returns (queued again, failed). Call it once at start-up, before any worker runs.
+        """
+        db = self._db()
+        requeued = db.execute(
+            "UPDATE jobs SET status = 'queued', stage = NULL, done = 0, total = 0, updated = ?"
+            " WHERE status = 'running' AND attempts < ? RETURNING id",
+            (_now(), MAX_ATTEMPTS),
+        ).fetchall()
+        failed = db.execute(
+            "UPDATE jobs SET status = 'failed', updated = ?, error = ? WHERE status = 'running' RETURNING id",
+            (_now(), f"the server stopped while this job ran, {MAX_ATTEMPTS} times: submit it again if it should run"),
+        ).fetchall()
+        return len(requeued), len(failed)
+
+
+def _job(row: sqlite3.Row) -> Job:
+    return Job(
+        id=row["id"],
+        status=row["status"],
+        stage=row["stage"],
+        done=row["done"],
+        total=row["total"],
+        error=row["error"],
+        gag_id=row["gag_id"],
+        created=row["created"],
+        updated=row["updated"],
+        params=JobRequest.model_validate_json(row["params"]),
+    )

@@ -1,0 +1,51 @@
+"""The server's own settings, read like the rest from SIGHTGAG_* environment variables."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MB = 1024 * 1024
+
+
+class ServerSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SIGHTGAG_", extra="ignore")
+
+    host: str = Field(default="127.0.0.1", description="the interface uvicorn binds; off loopback needs api_key")
+    api_key: SecretStr | None = Field(
+        default=None, description="when set, every route but /health needs it as a bearer token"
+    )
+    cors_origins: str = Field(
+        default="", description="comma-separated origins allowed to call the API from a browser; none by default"
+    )
+
+    # Limits on what a request may send, checked before the body is read in full.
+    max_json_bytes: int = Field(default=1 * MB, ge=1024)
+    max_photo_bytes: int = Field(default=20 * MB, ge=1024)
+    max_photos: int = Field(default=10, ge=1)
+
+    # The render queue.
+    server_worker: bool = Field(default=True, description="off: jobs are queued but not run (they run after a restart)")
+    server_concurrency: int = Field(default=1, ge=1, description="batches painted at the same time (one GPU: 1)")
+    server_batch: int = Field(default=8, ge=1, description="most images painted in one pipeline call")
+    server_batch_wait: float = Field(default=0.0, ge=0, description="seconds a job waits in the queue for company")
+    server_job_timeout: float = Field(default=600.0, gt=0, description="seconds the OpenAI route waits for its job")
+
+    def cors_origin_list(self) -> list[str]:
+        return [origin.strip().rstrip("/") for origin in self.cors_origins.split(",") if origin.strip()]
+
+    def max_upload_bytes(self) -> int:
+        """The whole multipart body of a subject upload: every photo at its limit, plus the form's fields."""
+        return self.max_photos * self.max_photo_bytes + MB
+
+
+def is_loopback(host: str) -> bool:
+    """True for 127.0.0.1, ::1, any 127.x address and 'localhost': addresses only this machine can reach."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False

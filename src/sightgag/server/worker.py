@@ -1,0 +1,189 @@
+"""The worker: runs queued jobs, painting compatible ones together in one pipeline call.
+
+Each worker thread loops: claim a batch (the oldest queued job and the queued jobs with the same
+artist and size, up to `batch` images), write each job's concepts (the writer runs per job), then
+paint every written job in one `Studio.finish` call, which letters and files each gag. A job whose
+writing fails fails alone; when a batch fails, its unfinished jobs are painted again one by one, so
+that only the job at fault fails.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+
+from sightgag.errors import SightgagError
+from sightgag.server.backends import Backends
+from sightgag.server.jobs import Job, JobQueue
+from sightgag.studio import Draft
+
+log = logging.getLogger("sightgag.server")
+
+IDLE_POLL_SECONDS = 1.0
+
+
+def batch_key(artist: str, size: tuple[int, int]) -> str:
+    """Jobs with equal keys can be painted in one call: the same artist (so the same steps) and size."""
+    return f"{artist}|{size[0]}x{size[1]}"
+
+
+def error_line(error: BaseException) -> str:
+    """The one line a failed job reports."""
+    if isinstance(error, SightgagError):
+        return " ".join(str(error).split())
+    return f"{type(error).__name__}: {' '.join(str(error).split())}"
+
+
+class Worker:
+    def __init__(
+        self,
+        jobs: JobQueue,
+        backends: Backends,
+        *,
+        batch: int = 8,
+        concurrency: int = 1,
+        batch_wait: float = 0.0,
+    ):
+        self.jobs = jobs
+        self.backends = backends
+        self.batch = batch
+        self.concurrency = concurrency
+        self.batch_wait = batch_wait
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        self._stopping.clear()
+        self._threads = [
+            threading.Thread(target=self._loop, name=f"sightgag-worker-{number}", daemon=True)
+            for number in range(self.concurrency)
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def stop(self, timeout: float = 10.0) -> bool:
+        """Stop after the batches being painted; False if one is still painting after `timeout` seconds.
+
+        A job still running then is queued again on the next start (see JobQueue.recover).
+        """
+        self._stopping.set()
+        self._wake.set()
+        for thread in self._threads:
+            thread.join(timeout)
+        return not any(thread.is_alive() for thread in self._threads)
+
+    def wake(self) -> None:
+        """A job was queued: look now rather than at the next poll."""
+        self._wake.set()
+
+    def _loop(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                batch = self._next_batch()
+                if batch:
+                    self.run(batch)
+                    continue
+            except Exception:  # a bug in the loop itself must not silently end the worker
+                log.exception("the worker failed between jobs")
+            self._wake.wait(IDLE_POLL_SECONDS)
+            self._wake.clear()
+
+    def _next_batch(self) -> list[Job]:
+        age = self.jobs.oldest_queued_age()
+        if age is None:
+            return []
+        if age < self.batch_wait:
+            # Give jobs submitted a moment apart the chance to share a pipeline call.
+            self._stopping.wait(self.batch_wait - age)
+            if self._stopping.is_set():
+                return []
+        return self.jobs.claim(self.batch)
+
+    # -- one batch ------------------------------------------------------------------------------
+
+    def run(self, jobs: Sequence[Job]) -> None:
+        """Write each job's concepts, then paint all the written ones in one artist call."""
+        drafts: list[Draft] = []
+        written: list[Job] = []
+        for job in jobs:
+            try:
+                drafts.append(self._prepare(job))
+                written.append(job)
+            except Exception as error:
+                self._fail([job], error)
+        if drafts:
+            self._paint(written, drafts)
+
+    def _prepare(self, job: Job) -> Draft:
+        params = job.params
+        studio = self.backends.studio_for(params.writer, params.artist)
+        return studio.prepare(
+            params.request,
+            subjects=params.subjects,
+            n=params.image_count(),
+            seed=params.seed,
+            size=params.dimensions(),
+            lettering=params.lettering,
+            concepts=params.concepts,
+            progress=lambda stage, done, total: self.jobs.progress([job.id], stage, done, total),
+        )
+
+    def _paint(self, jobs: list[Job], drafts: list[Draft]) -> None:
+        # Every job of a batch has the same artist (see batch_key); the studio only lends its gallery and letterer.
+        artist = self.backends.artist(jobs[0].params.artist)
+        progress = BatchProgress(self.jobs, jobs, drafts)
+        if len(jobs) > 1:
+            log.info("painting %d jobs in one call: %s", len(jobs), ", ".join(job.id for job in jobs))
+        try:
+            gags = self.backends.studio.finish(drafts, artist=artist, progress=progress)
+        except Exception as error:
+            unfinished = progress.unfinished()  # those already filed stay done
+            if len(unfinished) > 1:
+                # One job must not fail its neighbours (a caption with no room, a batch too big for
+                # the GPU): paint the rest one by one, so only the job at fault fails.
+                log.warning(
+                    "a batch failed (%s): painting its %d unfinished jobs one by one",
+                    error_line(error),
+                    len(unfinished),
+                )
+                for job, draft in unfinished:
+                    self._paint([job], [draft])
+            else:
+                self._fail([job for job, _ in unfinished], error)
+            return
+        for job, gag in zip(jobs, gags):
+            self.jobs.finish(job.id, gag.id)
+
+    def _fail(self, jobs: Sequence[Job], error: Exception) -> None:
+        if not isinstance(error, SightgagError):
+            log.error("job %s failed", ", ".join(job.id for job in jobs), exc_info=error)
+        self.jobs.fail([job.id for job in jobs], error_line(error))
+
+
+class BatchProgress:
+    """Routes `Studio.finish` progress for a batch to its jobs.
+
+    Painting is shared, so every job hears it. Lettering and filing happen gag by gag, in the
+    order of the drafts, so they go to the job being lettered; once its gag is filed it is done.
+    """
+
+    def __init__(self, jobs: JobQueue, batch: Sequence[Job], drafts: Sequence[Draft]):
+        self.jobs = jobs
+        self.batch = list(batch)
+        self.drafts = list(drafts)
+        self.current = 0
+
+    def unfinished(self) -> list[tuple[Job, Draft]]:
+        return list(zip(self.batch, self.drafts))[self.current :]
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if stage == "painting":
+            self.jobs.progress([job.id for job in self.batch], stage, done, total)
+            return
+        job = self.batch[self.current]
+        self.jobs.progress([job.id], stage, done, total)
+        if stage == "filing" and done == total:
+            self.jobs.finish(job.id, self.drafts[self.current].gag.id)
+            self.current += 1

@@ -1,0 +1,91 @@
+"""Run a real `sightgag serve` in a subprocess on a free loopback port, for tests that talk HTTP to it.
+
+    with running_server(home, {"SIGHTGAG_ARTIST": "sketch"}) as base_url:
+        httpx.get(f"{base_url}/health")
+
+The server gets the test's environment less any SIGHTGAG_* setting and API key, plus `env`, with
+SIGHTGAG_HOME set to `home`. Its output goes to `home/server-<port>.log`, shown in the error if it
+does not come up. On leaving, it is stopped with SIGINT (a graceful shutdown, like Ctrl-C), and
+killed if it does not stop within seconds.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+START_TIMEOUT = 60.0
+STOP_TIMEOUT = 15.0
+KEY_VARIABLES = ("XAI_API_KEY", "OPENAI_API_KEY", "BFL_API_KEY")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def running_server(home: Path, env: dict[str, str] | None = None, *, args: Sequence[str] = ()) -> Iterator[str]:
+    """Start `sightgag serve --port PORT *args` with SIGHTGAG_HOME=home; yield its base URL; stop it."""
+    home = Path(home)
+    home.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    # Only what the test says: not the settings or keys of the shell that runs the tests.
+    inherited = {
+        name: value for name, value in os.environ.items() if not (name.startswith("SIGHTGAG_") or name in KEY_VARIABLES)
+    }
+    environment = {**inherited, "SIGHTGAG_HOME": str(home), "PYTHONUNBUFFERED": "1", **(env or {})}
+    log_path = home / f"server-{port}.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "sightgag.cli", "serve", "--port", str(port), *args],
+            env=environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            _wait_until_healthy(base_url, process, log_path)
+            yield base_url
+        finally:
+            _stop(process)
+
+
+def _wait_until_healthy(base_url: str, process: subprocess.Popen, log_path: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with status {process.returncode}:\n{_tail(log_path)}")
+        try:
+            if httpx.get(f"{base_url}/health", timeout=1.0).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    _stop(process)
+    raise RuntimeError(f"the server did not answer /health within {START_TIMEOUT:.0f} s:\n{_tail(log_path)}")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def _tail(path: Path, lines: int = 30) -> str:
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])

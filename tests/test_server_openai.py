@@ -1,0 +1,72 @@
+"""The OpenAI-compatible Images endpoint, called by the official `openai` client as any app would."""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import httpx
+import openai
+import pytest
+from PIL import Image
+from server_fixture import running_server
+
+API_KEY = "sk-sightgag-test"
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory) -> str:
+    env = {"SIGHTGAG_WRITER": "offline", "SIGHTGAG_ARTIST": "sketch", "SIGHTGAG_API_KEY": API_KEY}
+    with running_server(tmp_path_factory.mktemp("openai-home"), env) as base_url:
+        yield base_url
+
+
+@pytest.fixture
+def client(server) -> openai.OpenAI:
+    return openai.OpenAI(base_url=f"{server}/v1", api_key=API_KEY, max_retries=0, timeout=60)
+
+
+def test_the_openai_client_gets_a_png_as_b64_json_with_the_revised_prompt(client):
+    result = client.images.generate(
+        model="sketch",
+        prompt="my cat as a superhero fighting a giant ball of yarn",
+        size="256x256",
+        response_format="b64_json",
+    )
+
+    assert len(result.data) == 1
+    image = Image.open(io.BytesIO(base64.b64decode(result.data[0].b64_json)))
+    assert image.format == "PNG" and image.width == 256
+    # The writer turned the prompt into a concept; revised_prompt is the scene the artist was asked for.
+    revised = result.data[0].revised_prompt
+    assert revised and revised != "my cat as a superhero fighting a giant ball of yarn"
+    assert "cat" in revised.lower()
+
+
+def test_urls_point_at_the_served_images_and_n_gives_distinct_gags(client, server):
+    result = client.images.generate(
+        model="sketch", prompt="my dog giving a TED talk about squirrels", n=2, size="256x256"
+    )
+
+    assert len(result.data) == 2
+    assert result.data[0].revised_prompt != result.data[1].revised_prompt
+    for item in result.data:
+        assert item.url.startswith(f"{server}/api/gags/")
+        response = httpx.get(item.url, headers={"Authorization": f"Bearer {API_KEY}"})
+        assert response.headers["content-type"] == "image/png"
+        assert Image.open(io.BytesIO(response.content)).format == "PNG"
+
+
+def test_errors_reach_the_client_as_openai_errors(client, server):
+    with pytest.raises(openai.AuthenticationError):
+        openai.OpenAI(base_url=f"{server}/v1", api_key="wrong", max_retries=0).images.generate(prompt="my cat")
+
+    with pytest.raises(openai.UnprocessableEntityError) as refused:
+        client.images.generate(model="sketch", prompt="my cat", size="1024")
+    assert "WIDTHxHEIGHT" in refused.value.message
+
+    with pytest.raises(openai.BadRequestError) as unknown:
+        client.images.generate(model="flux:/home/someone/weights", prompt="my cat")
+    assert "cannot be chosen by a request" in unknown.value.message
