@@ -1,233 +1,588 @@
 """Backgrounds: a scene drawn for the concept's setting, in a flat comic style with bold ink.
 
-Each scene is a small function that draws on the whole panel; `pick_scene` reads the setting (and the
-style) for keywords. The seed varies colours and details, so two panels of one place differ a little.
+`pick_scene` reads the setting for keywords; each scene is a small function that draws the whole
+panel with Pillow primitives (flat colours, ink outlines, halftone dots) and says where a sign
+would hang. The seed varies colours and details, so two panels of one place differ a little.
 """
 
 from __future__ import annotations
 
+import math
 import random
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
 
 from PIL import Image, ImageDraw
 
 INK = (28, 28, 34)
+Colour = tuple[int, int, int]
+Pixels = tuple[float, float, float, float]
 
-Scene = Callable[[ImageDraw.ImageDraw, int, int, random.Random], None]
+
+@dataclass
+class Scenery:
+    """A drawn background, and the spot where sign text belongs in it (a screen, a banner...)."""
+
+    name: str
+    image: Image.Image
+    sign_spot: Pixels | None = None
+    sign_kind: str = "placard"  # placard, banner, screen or poster
+    night: bool = False
+
+
+Scene = Callable[[Image.Image, ImageDraw.ImageDraw, random.Random, bool], Scenery]
 
 
 def ink_width(width: int) -> int:
     return max(2, width // 170)
 
 
-def _jitter(colour: tuple[int, int, int], rng: random.Random, amount: int = 14) -> tuple[int, int, int]:
+def darker(colour: Colour, amount: float = 0.75) -> Colour:
+    return tuple(int(channel * amount) for channel in colour)  # type: ignore[return-value]
+
+
+def _jitter(colour: Colour, rng: random.Random, amount: int = 14) -> Colour:
     return tuple(max(0, min(255, channel + rng.randint(-amount, amount))) for channel in colour)  # type: ignore[return-value]
 
 
-def _sky(draw: ImageDraw.ImageDraw, width: int, height: int, top, bottom, until: float = 1.0) -> None:
-    # A banded gradient: flat bands read as comic colouring, a smooth ramp would read as a photo.
-    bands = 8
+def _bands(draw: ImageDraw.ImageDraw, box: Pixels, top: Colour, bottom: Colour, bands: int = 7) -> None:
+    # Flat bands read as comic colouring; a smooth ramp would read as a photo.
+    x0, y0, x1, y1 = box
     for band in range(bands):
         t = band / (bands - 1)
         colour = tuple(int(a + (b - a) * t) for a, b in zip(top, bottom))
-        draw.rectangle((0, int(height * until * band / bands), width, int(height * until * (band + 1) / bands) + 1), fill=colour)
+        draw.rectangle((x0, y0 + (y1 - y0) * band / bands, x1, y0 + (y1 - y0) * (band + 1) / bands + 1), fill=colour)
 
 
-def halftone(draw, width, height, rng) -> None:
-    """The comic-book default: a bright sky of halftone dots."""
-    base = _jitter(rng.choice([(255, 214, 90), (120, 200, 250), (255, 150, 170), (170, 230, 160)]), rng)
-    dots = tuple(max(0, channel - 45) for channel in base)
-    draw.rectangle((0, 0, width, height), fill=base)
-    step = max(10, width // 48)
+@lru_cache(maxsize=8)
+def _dot_mask(width: int, height: int, step: int) -> Image.Image:
+    """Printed-comic halftone: a grid of dots growing toward the bottom, as an alpha mask."""
+    mask = Image.new("L", (width, height), 0)
+    draw = ImageDraw.Draw(mask)
     for row, y in enumerate(range(0, height + step, step)):
+        radius = step * (0.1 + 0.32 * y / height)
         for x in range(-step, width + step, step):
             cx = x + (step // 2 if row % 2 else 0)
-            # Dots grow toward the bottom right, as printed shading does.
-            radius = step * (0.12 + 0.28 * ((cx / width + y / height) / 2))
-            draw.ellipse((cx - radius, y - radius, cx + radius, y + radius), fill=dots)
+            draw.ellipse((cx - radius, y - radius, cx + radius, y + radius), fill=255)
+    return mask
 
 
-def living_room(draw, width, height, rng) -> None:
-    wall = _jitter(rng.choice([(250, 226, 190), (205, 225, 240), (235, 215, 235)]), rng)
-    stripe = tuple(max(0, channel - 18) for channel in wall)
+def halftone(image: Image.Image, box: Pixels, colour: Colour, strength: int = 255) -> None:
+    """Halftone dots of one colour over part of the panel."""
+    x0, y0, x1, y1 = (int(v) for v in box)
+    width, height = image.size
+    mask = _dot_mask(width, height, max(8, width // 64)).crop((x0, y0, x1, y1))
+    if strength < 255:
+        mask = mask.point(lambda v: v * strength // 255)
+    image.paste(colour, (x0, y0, x1, y1), mask)
+
+
+def _cloud(draw: ImageDraw.ImageDraw, cx: float, cy: float, r: float, line: int, fill=(255, 255, 255)) -> None:
+    puffs = [(-1.1, 0.25, 0.75), (-0.4, -0.15, 1.0), (0.45, -0.05, 0.85), (1.1, 0.3, 0.65)]
+    for dx, dy, s in puffs:
+        draw.ellipse((cx + dx * r - s * r, cy + dy * r - s * r, cx + dx * r + s * r, cy + dy * r + s * r), fill=INK)
+    for dx, dy, s in puffs:
+        inner = s * r - line
+        draw.ellipse((cx + dx * r - inner, cy + dy * r - inner, cx + dx * r + inner, cy + dy * r + inner), fill=fill)
+    draw.rectangle((cx - r * 1.6, cy + r * 0.35, cx + r * 1.6, cy + r * 0.9), fill=fill)
+    draw.line((cx - r * 1.6, cy + r * 0.9, cx + r * 1.6, cy + r * 0.9), fill=INK, width=line)
+
+
+def _sun(draw: ImageDraw.ImageDraw, cx: float, cy: float, r: float, line: int) -> None:
+    for k in range(12):
+        angle = k * math.pi / 6
+        draw.line(
+            (
+                cx + math.cos(angle) * r * 1.25,
+                cy + math.sin(angle) * r * 1.25,
+                cx + math.cos(angle) * r * 1.6,
+                cy + math.sin(angle) * r * 1.6,
+            ),
+            fill=(255, 180, 40),
+            width=line,
+        )
+    draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=(255, 215, 60), outline=INK, width=line)
+
+
+def _sky(image: Image.Image, draw: ImageDraw.ImageDraw, rng: random.Random, night: bool, until: float) -> None:
+    width, height = image.size
+    line = ink_width(width)
+    sky = (0, 0, width, height * until)
+    if night:
+        _bands(draw, sky, (18, 22, 64), (70, 50, 120))
+        for _ in range(40):
+            x, y, r = rng.uniform(0, width), rng.uniform(0, height * until * 0.8), width / rng.choice([300, 220, 160])
+            draw.ellipse((x - r, y - r, x + r, y + r), fill=(255, 250, 210))
+        mx, my, mr = width * rng.uniform(0.6, 0.85), height * 0.14, width * 0.06
+        draw.ellipse((mx - mr, my - mr, mx + mr, my + mr), fill=(250, 240, 190), outline=INK, width=line)
+        draw.ellipse((mx - mr * 0.3, my - mr * 1.05, mx + mr * 1.5, my + mr * 0.75), fill=(18, 22, 64))
+        return
+    _bands(draw, sky, _jitter((95, 175, 245), rng, 10), (215, 240, 255))
+    halftone(image, sky, (150, 205, 250), strength=120)
+    _sun(draw, width * rng.choice([0.12, 0.85]), height * 0.12, width * 0.055, line)
+    for _ in range(2):
+        _cloud(draw, width * rng.uniform(0.25, 0.75), height * rng.uniform(0.08, until * 0.45), width * 0.045, line)
+
+
+# -- the scenes ---------------------------------------------------------------------------------
+
+
+def comic_sky(image, draw, rng, night) -> Scenery:
+    """Nowhere in particular: pop-art rays of two colours, halftone dots, and a horizon."""
+    width, height = image.size
+    base = _jitter(rng.choice([(255, 214, 90), (120, 200, 250), (255, 160, 180), (170, 230, 160)]), rng)
+    draw.rectangle((0, 0, width, height), fill=base)
+    cx, cy, reach = width * rng.uniform(0.35, 0.65), height * 0.55, (width + height) * 1.5
+    rays = 18
+    for k in range(0, rays * 2, 2):
+        a0, a1 = 2 * math.pi * k / (rays * 2), 2 * math.pi * (k + 1) / (rays * 2)
+        draw.polygon(
+            [
+                (cx, cy),
+                (cx + reach * math.cos(a0), cy + reach * math.sin(a0)),
+                (cx + reach * math.cos(a1), cy + reach * math.sin(a1)),
+            ],
+            fill=darker(base, 0.9),
+        )
+    halftone(image, (0, 0, width, height), darker(base, 0.8), strength=200)
+    ground = int(height * 0.8)
+    draw.rectangle((0, ground, width, height), fill=darker(base, 0.7))
+    draw.line((0, ground, width, ground), fill=INK, width=ink_width(width))
+    return Scenery("comic sky", image, night=night)
+
+
+def living_room(image, draw, rng, night) -> Scenery:
+    width, height = image.size
+    line = ink_width(width)
+    wall = _jitter(rng.choice([(250, 226, 190), (205, 225, 240), (235, 215, 235), (215, 235, 205)]), rng)
     floor_y = int(height * 0.72)
     draw.rectangle((0, 0, width, floor_y), fill=wall)
-    for x in range(0, width, max(12, width // 20)):
-        draw.rectangle((x, 0, x + max(4, width // 60), floor_y), fill=stripe)
+    stripe = darker(wall, 0.93)
+    for x in range(0, width, max(12, width // 14)):
+        draw.rectangle((x, 0, x + max(4, width // 40), floor_y), fill=stripe)
     draw.rectangle((0, floor_y, width, height), fill=_jitter((176, 120, 78), rng))
-    line = ink_width(width)
-    for x in range(0, width, width // 6):
-        draw.line((x, floor_y, x - width // 10, height), fill=(150, 100, 62), width=line // 2 + 1)
-    draw.line((0, floor_y, width, floor_y), fill=INK, width=line)
-    # A window with night or day outside, and a picture frame.
-    wx = int(width * rng.uniform(0.58, 0.7))
-    window = (wx, int(height * 0.1), wx + int(width * 0.26), int(height * 0.42))
-    draw.rectangle(window, fill=rng.choice([(40, 50, 110), (150, 210, 250)]), outline=INK, width=line)
+    for x in range(-width, width * 2, width // 7):
+        draw.line((x, floor_y, x - (x - width / 2) * 0.6, height), fill=(150, 100, 62), width=max(1, line // 2))
+    draw.rectangle((0, floor_y - line * 3, width, floor_y), fill=(250, 250, 245), outline=INK, width=line)
+    # A window with the moon or the sky outside, and a framed picture of a mountain.
+    left_side = rng.random() < 0.5
+    wx = int(width * (0.07 if left_side else 0.64))
+    window = (wx, int(height * 0.1), wx + int(width * 0.28), int(height * 0.42))
+    draw.rectangle(
+        (window[0] - line * 2, window[1] - line * 2, window[2] + line * 2, window[3] + line * 2),
+        fill=(255, 255, 255),
+        outline=INK,
+        width=line,
+    )
+    draw.rectangle(window, fill=(30, 40, 100) if night else (150, 210, 250), outline=INK, width=line)
+    if night:
+        mx, my, mr = window[0] + (window[2] - window[0]) * 0.7, window[1] + (window[3] - window[1]) * 0.3, width * 0.03
+        draw.ellipse((mx - mr, my - mr, mx + mr, my + mr), fill=(250, 240, 190))
+    else:
+        _cloud(
+            draw,
+            window[0] + (window[2] - window[0]) * 0.4,
+            window[1] + (window[3] - window[1]) * 0.35,
+            width * 0.025,
+            max(1, line // 2),
+        )
     mid_x, mid_y = (window[0] + window[2]) // 2, (window[1] + window[3]) // 2
     draw.line((mid_x, window[1], mid_x, window[3]), fill=INK, width=line)
     draw.line((window[0], mid_y, window[2], mid_y), fill=INK, width=line)
-    frame = (int(width * 0.1), int(height * 0.14), int(width * 0.28), int(height * 0.32))
-    draw.rectangle(frame, fill=(255, 250, 235), outline=INK, width=line)
-    draw.polygon([(frame[0] + 8, frame[3] - 8), ((frame[0] + frame[2]) // 2, frame[1] + 12), (frame[2] - 8, frame[3] - 8)], fill=(120, 180, 120))
-    # A rug on the floor.
-    draw.ellipse((int(width * 0.15), int(height * 0.8), int(width * 0.85), int(height * 0.97)), fill=_jitter((200, 70, 70), rng), outline=INK, width=line)
+    # Curtains either side of the window.
+    curtain = _jitter((200, 70, 80), rng, 20)
+    for side in (window[0] - line * 2, window[2] + line * 2):
+        draw.polygon(
+            [
+                (side - width * 0.035, window[1] - line * 4),
+                (side + width * 0.035, window[1] - line * 4),
+                (side + width * 0.015, window[3] + height * 0.05),
+                (side - width * 0.015, window[3] + height * 0.05),
+            ],
+            fill=curtain,
+            outline=INK,
+            width=line,
+        )
+    px = int(width * (0.68 if left_side else 0.12))
+    picture = (px, int(height * 0.13), px + int(width * 0.2), int(height * 0.3))
+    draw.rectangle(picture, fill=(255, 248, 225), outline=INK, width=line * 2)
+    draw.polygon(
+        [
+            (picture[0] + line * 3, picture[3] - line * 3),
+            ((picture[0] + picture[2]) / 2, picture[1] + line * 5),
+            (picture[2] - line * 3, picture[3] - line * 3),
+        ],
+        fill=(110, 170, 120),
+        outline=INK,
+        width=max(1, line // 2),
+    )
+    # A sofa against the wall.
+    sofa = _jitter(rng.choice([(90, 130, 190), (120, 170, 110), (190, 110, 70)]), rng)
+    sx0, sx1 = width * 0.18, width * 0.82
+    sy = floor_y - height * 0.2
+    draw.rounded_rectangle((sx0, sy, sx1, floor_y + line), radius=width // 40, fill=sofa, outline=INK, width=line)
+    draw.rounded_rectangle(
+        (sx0 - width * 0.03, sy + height * 0.07, sx0 + width * 0.05, floor_y + line * 2),
+        radius=width // 60,
+        fill=darker(sofa, 0.85),
+        outline=INK,
+        width=line,
+    )
+    draw.rounded_rectangle(
+        (sx1 - width * 0.05, sy + height * 0.07, sx1 + width * 0.03, floor_y + line * 2),
+        radius=width // 60,
+        fill=darker(sofa, 0.85),
+        outline=INK,
+        width=line,
+    )
+    draw.line((sx0 + width * 0.05, sy + height * 0.11, sx1 - width * 0.05, sy + height * 0.11), fill=INK, width=line)
+    draw.line((width / 2, sy + height * 0.11, width / 2, floor_y), fill=INK, width=line)
+    draw.ellipse(
+        (width * 0.1, height * 0.8, width * 0.9, height * 0.98),
+        fill=_jitter((200, 70, 70), rng),
+        outline=INK,
+        width=line,
+    )
+    draw.ellipse((width * 0.18, height * 0.83, width * 0.82, height * 0.95), outline=(240, 200, 120), width=line)
+    return Scenery(
+        "living room",
+        image,
+        sign_spot=(width * 0.33, height * 0.06, width * 0.62, height * 0.2),
+        sign_kind="poster",
+        night=night,
+    )
 
 
-def stage(draw, width, height, rng) -> None:
-    """A talk or show: dark back wall, red curtains, a spotlight on the boards."""
-    draw.rectangle((0, 0, width, height), fill=(30, 26, 48))
+def stage(image, draw, rng, night) -> Scenery:
+    """A talk or a show: dark hall, red curtains, a slide screen, a round red carpet on the boards."""
+    width, height = image.size
+    line = ink_width(width)
+    draw.rectangle((0, 0, width, height), fill=(32, 28, 52))
+    halftone(image, (0, 0, width, height), (48, 42, 78))
     floor_y = int(height * 0.74)
-    draw.polygon([(width * 0.3, 0), (width * 0.7, 0), (width * 0.92, floor_y), (width * 0.08, floor_y)], fill=(70, 64, 96))
-    draw.ellipse((width * 0.08, floor_y - height * 0.06, width * 0.92, floor_y + height * 0.1), fill=(250, 236, 170))
-    draw.rectangle((0, floor_y, width, height), fill=(150, 95, 55))
-    draw.ellipse((width * 0.12, floor_y - height * 0.02, width * 0.88, floor_y + height * 0.08), fill=(235, 200, 140))
-    line = ink_width(width)
+    draw.rectangle((0, floor_y, width, height), fill=(120, 76, 48))
+    for x in range(-width, width * 2, width // 9):
+        draw.line((x, floor_y, x - (x - width / 2) * 0.5, height), fill=(96, 60, 38), width=max(1, line // 2))
     draw.line((0, floor_y, width, floor_y), fill=INK, width=line)
+    # The round red carpet of every talk stage.
+    draw.ellipse(
+        (width * 0.2, floor_y + height * 0.04, width * 0.8, floor_y + height * 0.2),
+        fill=(200, 35, 45),
+        outline=INK,
+        width=line,
+    )
+    # The slide screen, where the sign text goes.
+    screen = (width * 0.3, height * 0.12, width * 0.7, height * 0.42)
+    draw.rectangle((screen[0] - line * 2, screen[1] - line * 2, screen[2] + line * 2, screen[3] + line * 2), fill=INK)
+    draw.rectangle(screen, fill=(245, 245, 250))
     curtain = _jitter((190, 30, 45), rng, 10)
-    fold = tuple(max(0, channel - 50) for channel in curtain)
+    fold = darker(curtain, 0.7)
     for side in (0, 1):
-        x0, x1 = (0, int(width * 0.14)) if side == 0 else (int(width * 0.86), width)
+        x0, x1 = (0, width * 0.16) if side == 0 else (width * 0.84, width)
         draw.rectangle((x0, 0, x1, height), fill=curtain)
-        for x in range(x0 + 6, x1, max(8, width // 60)):
-            draw.line((x, 0, x, height), fill=fold, width=max(2, line // 2))
-    draw.rectangle((0, 0, width, int(height * 0.07)), fill=curtain, outline=INK, width=line)
-    # A round red carpet, as on every talk stage.
-    draw.ellipse((width * 0.25, floor_y + height * 0.05, width * 0.75, floor_y + height * 0.2), fill=(205, 40, 50), outline=INK, width=line)
+        for x in range(int(x0) + width // 80, int(x1), max(8, width // 45)):
+            draw.line((x, 0, x, height), fill=fold, width=max(2, line))
+        draw.line((x1 if side == 0 else x0, 0, x1 if side == 0 else x0, height), fill=INK, width=line)
+    draw.rectangle((0, 0, width, height * 0.07), fill=curtain, outline=INK, width=line)
+    for x in range(0, width, width // 12):
+        draw.chord((x, height * 0.03, x + width // 12, height * 0.11), 0, 180, fill=curtain, outline=INK, width=line)
+    return Scenery("stage", image, sign_spot=screen, sign_kind="screen", night=night)
 
 
-def city(draw, width, height, rng) -> None:
-    night = rng.random() < 0.35
-    _sky(draw, width, height, (20, 24, 70) if night else (110, 180, 245), (90, 60, 130) if night else (250, 220, 180), until=0.75)
+def city(image, draw, rng, night) -> Scenery:
+    """A street or a rooftop: a skyline of lit windows, and the searchlight a hero answers to."""
+    width, height = image.size
     line = ink_width(width)
+    _sky(image, draw, rng, night, until=0.8)
     x = -rng.randint(0, width // 10)
     while x < width:
-        building_w = rng.randint(width // 10, width // 5)
-        top = int(height * rng.uniform(0.18, 0.5))
-        colour = _jitter((90, 100, 130) if night else (150, 160, 185), rng, 20)
-        draw.rectangle((x, top, x + building_w, int(height * 0.78)), fill=colour, outline=INK, width=line)
-        for wy in range(top + 12, int(height * 0.74), max(14, height // 30)):
-            for wx in range(x + 8, x + building_w - 10, max(14, width // 36)):
-                lit = rng.random() < (0.55 if night else 0.2)
-                draw.rectangle((wx, wy, wx + max(5, width // 90), wy + max(6, height // 80)), fill=(255, 230, 120) if lit else (60, 70, 100))
+        building_w = rng.randint(width // 9, width // 5)
+        top = int(height * rng.uniform(0.22, 0.5))
+        colour = _jitter((70, 80, 120) if night else (150, 160, 190), rng, 20)
+        draw.rectangle((x, top, x + building_w, height * 0.8), fill=colour, outline=INK, width=line)
+        step_x, step_y = max(14, width // 30), max(14, height // 26)
+        for wy in range(top + step_y // 2, int(height * 0.76), step_y):
+            for wx in range(x + step_x // 2, x + building_w - step_x // 2, step_x):
+                lit = rng.random() < (0.55 if night else 0.15)
+                draw.rectangle(
+                    (wx, wy, wx + step_x // 2, wy + step_y // 2), fill=(255, 225, 110) if lit else darker(colour, 0.7)
+                )
         x += building_w + rng.randint(0, width // 40)
-    draw.rectangle((0, int(height * 0.78), width, height), fill=(70, 70, 78))
-    for lane in range(0, width, width // 6):
-        draw.rectangle((lane, int(height * 0.89), lane + width // 12, int(height * 0.9) + line), fill=(240, 220, 90))
-    draw.line((0, int(height * 0.78), width, int(height * 0.78)), fill=INK, width=line)
+    roof_y = int(height * 0.8)
+    draw.rectangle((0, roof_y, width, height), fill=(96, 92, 104))
+    halftone(image, (0, roof_y, width, height), (80, 76, 88))
+    draw.line((0, roof_y, width, roof_y), fill=INK, width=line)
+    return Scenery(
+        "city",
+        image,
+        sign_spot=(width * 0.06, height * 0.06, width * 0.4, height * 0.18),
+        sign_kind="placard",
+        night=night,
+    )
 
 
-def outdoors(draw, width, height, rng) -> None:
-    _sky(draw, width, height, (100, 175, 245), (200, 235, 255), until=0.65)
+def outdoors(image, draw, rng, night) -> Scenery:
+    width, height = image.size
     line = ink_width(width)
-    sun_x = int(width * rng.uniform(0.1, 0.9))
-    draw.ellipse((sun_x - width // 14, height // 14, sun_x + width // 14, height // 14 + width // 7), fill=(255, 215, 60), outline=INK, width=line)
-    for _ in range(2):
-        cx, cy = rng.uniform(0.1, 0.9) * width, rng.uniform(0.08, 0.3) * height
-        for dx in (-1, 0, 1):
-            r = width * 0.045
-            draw.ellipse((cx + dx * r * 1.2 - r, cy - r, cx + dx * r * 1.2 + r, cy + r), fill=(255, 255, 255))
-    draw.ellipse((-width * 0.3, height * 0.5, width * 0.7, height * 1.2), fill=(120, 190, 90), outline=INK, width=line)
-    draw.ellipse((width * 0.35, height * 0.55, width * 1.4, height * 1.25), fill=(100, 175, 80), outline=INK, width=line)
-    draw.rectangle((0, int(height * 0.75), width, height), fill=(110, 185, 85))
+    _sky(image, draw, rng, night, until=0.7)
+    hill = (40, 90, 60) if night else (120, 190, 90)
+    draw.ellipse((-width * 0.3, height * 0.5, width * 0.7, height * 1.2), fill=hill, outline=INK, width=line)
+    draw.ellipse(
+        (width * 0.35, height * 0.55, width * 1.4, height * 1.25), fill=darker(hill, 0.9), outline=INK, width=line
+    )
     for _ in range(3):
         tx = rng.uniform(0.05, 0.95) * width
-        ty = height * rng.uniform(0.45, 0.55)
-        draw.rectangle((tx - width * 0.012, ty, tx + width * 0.012, ty + height * 0.16), fill=(120, 80, 50), outline=INK, width=line // 2 + 1)
-        draw.ellipse((tx - width * 0.06, ty - height * 0.1, tx + width * 0.06, ty + height * 0.04), fill=(60, 150, 70), outline=INK, width=line)
+        ty = height * rng.uniform(0.48, 0.56)
+        draw.rectangle(
+            (tx - width * 0.012, ty, tx + width * 0.012, ty + height * 0.14),
+            fill=(120, 80, 50),
+            outline=INK,
+            width=line,
+        )
+        for dx, dy, r in ((0, -0.07, 0.055), (-0.035, -0.02, 0.045), (0.035, -0.02, 0.045)):
+            draw.ellipse(
+                (
+                    tx + dx * width - r * width,
+                    ty + dy * height - r * width,
+                    tx + dx * width + r * width,
+                    ty + dy * height + r * width,
+                ),
+                fill=(60, 150, 70) if not night else (30, 80, 50),
+                outline=INK,
+                width=line,
+            )
+    ground = int(height * 0.76)
+    draw.rectangle((0, ground, width, height), fill=darker(hill, 0.95))
+    halftone(image, (0, ground, width, height), darker(hill, 0.8))
+    draw.line((0, ground, width, ground), fill=INK, width=line)
+    for _ in range(14):
+        gx, gy = rng.uniform(0, width), rng.uniform(ground + line * 3, height)
+        draw.line((gx, gy, gx - line * 2, gy - line * 5), fill=INK, width=max(1, line // 2))
+        draw.line((gx, gy, gx + line * 2, gy - line * 5), fill=INK, width=max(1, line // 2))
+    return Scenery(
+        "outdoors",
+        image,
+        sign_spot=(width * 0.3, height * 0.05, width * 0.7, height * 0.16),
+        sign_kind="banner",
+        night=night,
+    )
 
 
-def office(draw, width, height, rng) -> None:
-    draw.rectangle((0, 0, width, height), fill=_jitter((215, 222, 228), rng))
+def skate_park(image, draw, rng, night) -> Scenery:
+    """Sky, a half-pipe seen from the side, concrete in front."""
+    width, height = image.size
     line = ink_width(width)
+    _sky(image, draw, rng, night, until=0.7)
+    top, ground = height * 0.36, int(height * 0.7)
+    # The ramp's U: flat decks at the sides, quarter-circle walls down to the flat bottom.
+    rx, ry = width * 0.24, ground - top
+    curve = []
+    for k in range(17):
+        angle = math.pi / 2 * k / 16
+        curve.append((width * 0.1 + rx * (1 - math.cos(angle)), top + ry * math.sin(angle)))
+    right = [(width - x, y) for x, y in reversed(curve)]
+    ramp = [(0, top), *curve, *right, (width, top), (width, ground), (0, ground)]
+    draw.polygon(ramp, fill=(185, 190, 200))
+    halftone(image, (0, top, width, ground), (165, 170, 182), strength=160)
+    draw.line([(0, top), *curve, *right, (width, top)], fill=INK, width=line)
+    for x0, x1 in ((0, width * 0.1), (width * 0.9, width)):
+        draw.rectangle((x0, top - line * 3, x1, top), fill=(90, 95, 110), outline=INK, width=line)
+    graffiti = [(240, 80, 140), (80, 200, 220), (250, 200, 60)]
+    for k, gx in enumerate((0.02, 0.4, 0.82)):
+        gy = height * rng.uniform(0.6, 0.64)
+        draw.rounded_rectangle(
+            (width * gx, gy, width * (gx + 0.14), gy + height * 0.045),
+            radius=width // 50,
+            fill=graffiti[k],
+            outline=INK,
+            width=max(1, line // 2),
+        )
+    draw.rectangle((0, ground, width, height), fill=(205, 205, 210))
+    halftone(image, (0, ground, width, height), (182, 182, 190))
+    draw.line((0, ground, width, ground), fill=INK, width=line)
+    return Scenery(
+        "skate park",
+        image,
+        sign_spot=(width * 0.28, height * 0.05, width * 0.72, height * 0.16),
+        sign_kind="banner",
+        night=night,
+    )
+
+
+def office(image, draw, rng, night) -> Scenery:
+    width, height = image.size
+    line = ink_width(width)
+    wall = _jitter((215, 222, 228), rng)
+    draw.rectangle((0, 0, width, height), fill=wall)
     floor_y = int(height * 0.74)
-    for x in range(0, width, max(20, width // 8)):
-        draw.line((x, 0, x, floor_y), fill=(195, 203, 210), width=max(1, line // 2))
-    blinds = (int(width * 0.55), int(height * 0.08), int(width * 0.9), int(height * 0.38))
-    draw.rectangle(blinds, fill=(170, 215, 245), outline=INK, width=line)
-    for y in range(blinds[1], blinds[3], max(6, height // 60)):
+    blinds = (width * 0.58, height * 0.08, width * 0.92, height * 0.36)
+    draw.rectangle(blinds, fill=(30, 40, 90) if night else (160, 210, 245), outline=INK, width=line)
+    for y in range(int(blinds[1]), int(blinds[3]), max(6, height // 50)):
         draw.line((blinds[0], y, blinds[2], y), fill=(235, 240, 245), width=max(1, line // 2))
-    draw.rectangle((0, floor_y, width, height), fill=(120, 125, 140))
-    draw.rectangle((int(width * 0.05), int(height * 0.62), int(width * 0.4), int(height * 0.66)), fill=(160, 115, 75), outline=INK, width=line)
-    draw.rectangle((int(width * 0.12), int(height * 0.46), int(width * 0.3), int(height * 0.6)), fill=(50, 60, 80), outline=INK, width=line)
-    draw.line((0, floor_y, width, floor_y), fill=INK, width=line)
-    # The clock every office has, stuck at five to five.
-    clock = (int(width * 0.1), int(height * 0.1), int(width * 0.2), int(height * 0.1) + int(width * 0.1))
+    # Cubicle walls across the back, a clock stuck at five to five.
+    draw.rectangle((0, height * 0.5, width, floor_y), fill=(150, 165, 185), outline=INK, width=line)
+    for x in range(0, width, width // 4):
+        draw.rectangle(
+            (x, height * 0.48, x + line * 2, floor_y), fill=(110, 120, 140), outline=INK, width=max(1, line // 2)
+        )
+    halftone(image, (0, int(height * 0.5) + line, width, floor_y), (135, 150, 170))
+    clock = (width * 0.1, height * 0.1, width * 0.2, height * 0.1 + width * 0.1)
     draw.ellipse(clock, fill=(255, 255, 255), outline=INK, width=line)
+    cx, cy = (clock[0] + clock[2]) / 2, (clock[1] + clock[3]) / 2
+    draw.line((cx, cy, cx, clock[1] + line * 3), fill=INK, width=line)
+    draw.line((cx, cy, cx - width * 0.025, cy + width * 0.012), fill=INK, width=line)
+    draw.rectangle((0, floor_y, width, height), fill=(110, 118, 135))
+    halftone(image, (0, floor_y, width, height), (96, 104, 120))
+    draw.line((0, floor_y, width, floor_y), fill=INK, width=line)
+    # The water cooler.
+    wx = width * (0.9 if rng.random() < 0.5 else 0.04)
+    draw.rectangle((wx, height * 0.5, wx + width * 0.07, floor_y), fill=(235, 235, 240), outline=INK, width=line)
+    draw.rounded_rectangle(
+        (wx + width * 0.005, height * 0.38, wx + width * 0.065, height * 0.5),
+        radius=width // 60,
+        fill=(150, 200, 250),
+        outline=INK,
+        width=line,
+    )
+    return Scenery(
+        "office",
+        image,
+        sign_spot=(width * 0.26, height * 0.08, width * 0.54, height * 0.22),
+        sign_kind="poster",
+        night=night,
+    )
 
 
-def kitchen(draw, width, height, rng) -> None:
-    draw.rectangle((0, 0, width, height), fill=(250, 246, 236))
-    tile = max(16, width // 14)
+def kitchen(image, draw, rng, night) -> Scenery:
+    width, height = image.size
     line = ink_width(width)
+    draw.rectangle((0, 0, width, height), fill=(250, 246, 236))
+    tile = max(16, width // 12)
+    tile_colour = _jitter(rng.choice([(170, 215, 220), (240, 190, 170), (200, 220, 170)]), rng, 6)
     for y in range(0, int(height * 0.6), tile):
         for x in range(0, width, tile):
             if (x // tile + y // tile) % 2:
-                draw.rectangle((x, y, x + tile, y + tile), fill=_jitter((170, 215, 220), rng, 4))
-    draw.rectangle((0, int(height * 0.6), width, int(height * 0.66)), fill=(90, 90, 100), outline=INK, width=line)
-    draw.rectangle((0, int(height * 0.66), width, height), fill=(205, 150, 95))
+                draw.rectangle((x, y, x + tile, y + tile), fill=tile_colour)
+    # Cupboards above, a counter, and a fridge.
     for x in range(0, width, width // 4):
-        draw.rectangle((x + 6, int(height * 0.7), x + width // 4 - 6, int(height * 0.95)), outline=INK, width=line)
+        draw.rectangle(
+            (x + line * 2, 0, x + width // 4 - line * 2, height * 0.2), fill=(205, 160, 110), outline=INK, width=line
+        )
+    draw.rectangle((0, height * 0.6, width, height * 0.66), fill=(90, 90, 100), outline=INK, width=line)
+    draw.rectangle((0, height * 0.66, width, height), fill=(205, 150, 95))
+    for x in range(0, width, width // 4):
+        draw.rectangle((x + line * 2, height * 0.7, x + width // 4 - line * 2, height * 0.97), outline=INK, width=line)
+    fx = width * (0.76 if rng.random() < 0.5 else 0.02)
+    draw.rounded_rectangle(
+        (fx, height * 0.22, fx + width * 0.22, height * 0.97),
+        radius=width // 50,
+        fill=(240, 242, 246),
+        outline=INK,
+        width=line,
+    )
+    draw.line((fx, height * 0.45, fx + width * 0.22, height * 0.45), fill=INK, width=line)
+    return Scenery(
+        "kitchen",
+        image,
+        sign_spot=(width * 0.3, height * 0.26, width * 0.62, height * 0.4),
+        sign_kind="poster",
+        night=night,
+    )
 
 
-def space(draw, width, height, rng) -> None:
-    draw.rectangle((0, 0, width, height), fill=(14, 12, 40))
-    for _ in range(140):
-        x, y, r = rng.uniform(0, width), rng.uniform(0, height), rng.uniform(0.6, 2.2) * width / 600
-        draw.ellipse((x - r, y - r, x + r, y + r), fill=(255, 255, rng.randint(180, 255)))
+def space(image, draw, rng, night) -> Scenery:
+    width, height = image.size
     line = ink_width(width)
+    draw.rectangle((0, 0, width, height), fill=(14, 12, 40))
+    halftone(image, (0, 0, width, height), (30, 24, 70))
+    for _ in range(90):
+        x, y, r = rng.uniform(0, width), rng.uniform(0, height), rng.uniform(0.6, 2.2) * width / 500
+        draw.ellipse((x - r, y - r, x + r, y + r), fill=(255, 255, rng.randint(180, 255)))
     px, py, pr = width * rng.uniform(0.6, 0.85), height * rng.uniform(0.15, 0.3), width * 0.12
     draw.ellipse((px - pr, py - pr, px + pr, py + pr), fill=(230, 120, 80), outline=INK, width=line)
-    draw.arc((px - pr * 1.7, py - pr * 0.4, px + pr * 1.7, py + pr * 0.4), 200, 340, fill=(250, 210, 140), width=line)
-    draw.ellipse((-width * 0.2, height * 0.78, width * 1.2, height * 1.5), fill=(150, 150, 165), outline=INK, width=line)
+    draw.arc(
+        (px - pr * 1.7, py - pr * 0.4, px + pr * 1.7, py + pr * 0.4), 200, 340, fill=(250, 210, 140), width=line * 2
+    )
+    draw.ellipse(
+        (-width * 0.2, height * 0.78, width * 1.2, height * 1.5), fill=(150, 150, 165), outline=INK, width=line
+    )
+    for _ in range(5):
+        cx, cy, r = rng.uniform(0, width), rng.uniform(height * 0.85, height), width * rng.uniform(0.02, 0.05)
+        draw.ellipse(
+            (cx - r, cy - r * 0.5, cx + r, cy + r * 0.5), fill=(120, 120, 135), outline=INK, width=max(1, line // 2)
+        )
+    return Scenery(
+        "space",
+        image,
+        sign_spot=(width * 0.06, height * 0.06, width * 0.42, height * 0.18),
+        sign_kind="placard",
+        night=True,
+    )
 
 
-def beach(draw, width, height, rng) -> None:
-    _sky(draw, width, height, (90, 180, 250), (210, 240, 255), until=0.55)
+def beach(image, draw, rng, night) -> Scenery:
+    width, height = image.size
     line = ink_width(width)
-    draw.rectangle((0, int(height * 0.5), width, int(height * 0.68)), fill=(40, 140, 200))
-    for x in range(0, width, width // 10):
-        draw.arc((x, int(height * 0.55), x + width // 10, int(height * 0.6)), 180, 360, fill=(255, 255, 255), width=line)
-    draw.rectangle((0, int(height * 0.68), width, height), fill=(245, 215, 150))
-    draw.line((0, int(height * 0.68), width, int(height * 0.68)), fill=INK, width=line)
-    draw.ellipse((width * 0.8, height * 0.06, width * 0.94, height * 0.06 + width * 0.14), fill=(255, 220, 70), outline=INK, width=line)
+    _sky(image, draw, rng, night, until=0.52)
+    draw.rectangle((0, height * 0.5, width, height * 0.68), fill=(40, 140, 200))
+    for x in range(0, width, width // 8):
+        draw.arc((x, height * 0.55, x + width // 8, height * 0.6), 180, 360, fill=(255, 255, 255), width=line)
+    draw.line((0, height * 0.5, width, height * 0.5), fill=INK, width=line)
+    draw.rectangle((0, height * 0.68, width, height), fill=(245, 215, 150))
+    halftone(image, (0, int(height * 0.68), width, height), (225, 190, 120))
+    draw.line((0, height * 0.68, width, height * 0.68), fill=INK, width=line)
+    return Scenery(
+        "beach",
+        image,
+        sign_spot=(width * 0.06, height * 0.08, width * 0.42, height * 0.2),
+        sign_kind="placard",
+        night=night,
+    )
 
 
 SCENES: dict[str, Scene] = {
     "stage": stage,
-    "living room": living_room,
+    "space": space,
     "office": office,
     "kitchen": kitchen,
-    "space": space,
+    "skate park": skate_park,
     "beach": beach,
+    "living room": living_room,
     "city": city,
     "outdoors": outdoors,
-    "halftone": halftone,
+    "comic sky": comic_sky,
 }
 
-# Words in a setting that say which scene it is; checked in this order.
+# Words in a setting that say which scene it is; checked in this order, whole words only
+# ("searchlight" is not the sea).
 KEYWORDS = {
-    "stage": r"stage|ted|talk|podium|lectern|concert|theat|auditorium|conference|keynote|show|comedy club|award",
-    "space": r"space|planet|moon|orbit|galaxy|asteroid|mars|rocket",
-    "office": r"office|cubicle|desk|meeting|boardroom|workplace|accounting|copier|printer room",
+    "stage": r"stage|ted|ted-style|talk|podium|lectern|concert|theat\w*|auditorium|conference|keynote|show|comedy club|awards?",
+    "space": r"space|planet|moon|orbit|galaxy|asteroid|mars|rocket|spaceship",
+    "office": r"office|cubicles?|desk|meeting|boardroom|workplace|accounting|copier|printer room",
     "kitchen": r"kitchen|bakery|diner|restaurant|cooking|fridge|counter",
+    "skate park": r"skate ?park|half-?pipe|skateboard\w*|ramp",
     "beach": r"beach|sea|ocean|shore|surf|island|pool",
     "living room": r"living room|couch|sofa|home|house|apartment|bedroom|bathroom|bath|lounge|rug|carpet|hallway",
-    "city": r"city|street|rooftop|downtown|skyline|alley|road|traffic|metropolis|town|skate ?park|parking",
-    "outdoors": r"park|garden|backyard|yard|forest|field|meadow|mountain|lawn|outdoor|camp|farm|woods|lake|river|hill",
+    "city": r"city|street|rooftops?|downtown|skyline|alley|road|traffic|metropolis|town|parking",
+    "outdoors": r"park|garden|backyard|yard|forest|field|meadow|mountains?|lawn|outdoors?|camp\w*|farm|woods|lake|river|hills?",
 }
 
 
 def pick_scene(setting: str) -> str:
     text = setting.lower()
     for name, pattern in KEYWORDS.items():
-        if re.search(pattern, text):
+        if re.search(rf"\b(?:{pattern})\b", text):
             return name
     # Nowhere in particular: the comic-book sky, which suits any joke.
-    return "halftone"
+    return "comic sky"
 
 
-def draw_scene(name: str, width: int, height: int, rng: random.Random) -> Image.Image:
+def is_night(setting: str) -> bool:
+    return re.search(r"\b(night|midnight|dark|evening|moonlit|late)\b", setting.lower()) is not None
+
+
+def draw_scene(name: str, width: int, height: int, rng: random.Random, night: bool = False) -> Scenery:
     image = Image.new("RGB", (width, height), (255, 255, 255))
-    SCENES[name](ImageDraw.Draw(image), width, height, rng)
-    return image
+    return SCENES[name](image, ImageDraw.Draw(image), rng, night)

@@ -18,11 +18,12 @@ from sightgag.letterer.fonts import OPENMOJI, coverage
 from sightgag.subjects import Subject
 
 # What people call things -> the glyph that draws them. Multi-word keys are matched as phrases.
+# fmt: off
 SYNONYMS = {
     "cat": "🐈", "kitten": "🐈", "kitty": "🐈", "tabby": "🐈", "tomcat": "🐈",
     "dog": "🐕", "puppy": "🐕", "pup": "🐕", "doggo": "🐕", "hound": "🐕", "corgi": "🐕", "retriever": "🐕",
     "poodle": "🐩", "pug": "🐕", "dachshund": "🐕", "husky": "🐕",
-    "squirrel": "🐿️", "squirrels": "🐿️", "chipmunk": "🐿️", "hamster": "🐹", "rabbit": "🐇", "bunny": "🐇",
+    "squirrel": "🐿️", "chipmunk": "🐿️", "hamster": "🐹", "rabbit": "🐇", "bunny": "🐇",
     "parrot": "🦜", "bird": "🐦", "pigeon": "🐦", "goldfish": "🐟", "fish": "🐟", "turtle": "🐢", "tortoise": "🐢",
     "horse": "🐎", "pony": "🐎", "cow": "🐄", "pig": "🐖", "goat": "🐐", "sheep": "🐑", "llama": "🦙", "duck": "🦆",
     "goose": "🪿", "chicken": "🐔", "mouse": "🐁", "rat": "🐀", "snake": "🐍", "lizard": "🦎", "frog": "🐸",
@@ -32,8 +33,9 @@ SYNONYMS = {
     "woman": "👩", "mom": "👩", "mother": "👩", "wife": "👩", "sister": "👩", "aunt": "👩",
     "man": "👨", "dad": "👨", "father": "👨", "husband": "👨", "brother": "👨", "uncle": "👨",
     "person": "🧑", "me": "🧑", "friend": "🧑", "human": "🧑", "self": "🧑",
-    "boss": "🧑‍💼", "manager": "🧑‍💼", "coworker": "🧑‍💼", "colleague": "🧑‍💼", "accountant": "🧑‍💼", "accounting": "🧑‍💼",
-    "office worker": "🧑‍💼", "ceo": "🧑‍💼", "intern": "🧑‍💼",
+    "boss": "🧑‍💼", "manager": "🧑‍💼", "coworker": "🧑‍💼", "colleague": "🧑‍💼", "accountant": "🧑‍💼",
+    "accounting": "🧑‍💼", "office worker": "🧑‍💼", "ceo": "🧑‍💼", "intern": "🧑‍💼",
+    "mailman": "🧑‍💼", "mail carrier": "🧑‍💼", "postman": "🧑‍💼",
     "chef": "🧑‍🍳", "cook": "🧑‍🍳", "teacher": "🧑‍🏫", "professor": "🧑‍🏫", "scientist": "🧑‍🔬", "doctor": "🧑‍⚕️",
     "astronaut": "🧑‍🚀", "firefighter": "🧑‍🚒", "judge": "🧑‍⚖️", "farmer": "🧑‍🌾", "artist": "🧑‍🎨",
     "singer": "🧑‍🎤", "rockstar": "🧑‍🎤", "pilot": "🧑‍✈️", "detective": "🕵️", "ninja": "🥷", "superhero": "🦸",
@@ -41,24 +43,50 @@ SYNONYMS = {
     "yarn": "🧶", "ball of yarn": "🧶", "yarn ball": "🧶", "wool": "🧶", "knitting": "🧶",
     "vacuum": "🧹", "vacuum cleaner": "🧹", "roomba": "🧹", "broom": "🧹",
     "printer": "🖨️", "photocopier": "🖨️", "copier": "🖨️", "computer": "💻", "laptop": "💻", "phone": "📱",
-    "spreadsheet": "📊", "slides": "📊", "slide": "📊", "presentation": "📊", "clicker": "🖲️", "remote": "🖲️", "chart": "📊", "email": "📧", "stapler": "📎",
-    "pizza": "🍕", "burger": "🍔", "taco": "🌮", "cake": "🍰", "cookie": "🍪", "donut": "🍩", "coffee": "☕",
-    "banana": "🍌", "cucumber": "🥒", "carrot": "🥕", "cheese": "🧀", "bacon": "🥓", "sandwich": "🥪", "treat": "🍪",
-    "bath": "🛁", "bathtub": "🛁", "shower": "🚿", "mailman": "🧑‍💼", "mail carrier": "🧑‍💼", "postman": "🧑‍💼",
-    "skateboard": "🛹", "bicycle": "🚲", "bike": "🚲", "car": "🚗", "truck": "🚚", "rocket": "🚀", "ufo": "🛸",
-    "microphone": "🎤", "mic": "🎤", "trophy": "🏆", "medal": "🏅", "crown": "👑", "sword": "🗡️", "shield": "🛡️",
-    "cape": "🦸", "mask": "🎭", "sunglasses": "🕶️", "glasses": "👓", "tie": "👔", "hat": "🎩", "top hat": "🎩",
+    "spreadsheet": "📊", "chart": "📊", "email": "📧", "stapler": "📎",
+    "drone": "🛸", "delivery drone": "🛸", "smoke alarm": "🚨", "alarm": "🚨",
+    "pot": "🍲", "pizza": "🍕", "burger": "🍔", "taco": "🌮", "cake": "🍰", "cookie": "🍪", "donut": "🍩",
+    "coffee": "☕", "banana": "🍌", "cucumber": "🥒", "carrot": "🥕", "cheese": "🧀", "bacon": "🥓",
+    "sandwich": "🥪", "treat": "🍪", "souffle": "🥧", "soufflé": "🥧", "pie": "🥧", "toaster": "🍞", "bread": "🍞",
+    "loaf": "🍞", "pickle": "🥒", "ice cream": "🍦", "popcorn": "🍿", "spoon": "🥄", "wooden spoon": "🥄",
+    "whisk": "🥄", "pan": "🍳",
+    "bath": "🛁", "bathtub": "🛁", "shower": "🚿",
+    "skateboard": "🛹", "half-pipe": "🛹", "halfpipe": "🛹", "bicycle": "🚲", "bike": "🚲", "car": "🚗",
+    "truck": "🚚", "rocket": "🚀", "ufo": "🛸",
+    "microphone": "🎤", "mic": "🎤", "trophy": "🏆", "medal": "🥇", "gold medal": "🥇", "crown": "👑",
+    "sword": "🗡️", "shield": "🛡️", "sunglasses": "🕶️", "glasses": "👓", "tie": "👔", "hat": "🎩", "top hat": "🎩",
     "balloon": "🎈", "ball": "⚽", "tennis ball": "🎾", "frisbee": "🥏", "box": "📦", "cardboard box": "📦",
-    "laser": "🔴", "laser pointer": "🔴", "red dot": "🔴", "mirror": "🪞", "cucumber slice": "🥒",
+    "laser": "🔴", "laser pointer": "🔴", "red dot": "🔴", "mirror": "🪞",
+    "tv remote": "📺", "remote": "📺", "tv": "📺", "television": "📺",
     "book": "📖", "newspaper": "📰", "money": "💰", "alarm clock": "⏰", "clock": "⏰", "bomb": "💣",
     "dragon": "🐉", "dinosaur": "🦖", "t-rex": "🦖", "shark": "🦈", "bear": "🐻", "lion": "🦁", "tiger": "🐅",
     "monster": "👾", "moon": "🌙", "sun": "☀️", "cloud": "☁️", "tree": "🌳", "flower": "🌸", "plant": "🪴",
-    "toaster": "🍞", "bread": "🍞", "pickle": "🥒", "ice cream": "🍦", "popcorn": "🍿",
     "sofa": "🛋️", "couch": "🛋️", "bed": "🛏️", "toilet": "🚽", "door": "🚪", "ladder": "🪜",
+    # Things no glyph draws well: better nothing than a military helmet on grandma.
+    "helmet": "", "clicker": "", "slide clicker": "", "headset": "", "slides": "", "slide": "",
 }
 
+# Animals that can stand up like a person: the face glyph that goes on a drawn body.
+FACES = {
+    "🐕": "🐶", "🐩": "🐶", "🐈": "🐱", "🐇": "🐰", "🐁": "🐭", "🐀": "🐭", "🐖": "🐷", "🐄": "🐮", "🐎": "🐴",
+    "🐅": "🐯", "🐒": "🐵", "🐹": "🐹", "🐸": "🐸", "🐻": "🐻", "🦁": "🦁", "🐔": "🐔", "🦊": "🦊", "🐼": "🐼",
+    "🐨": "🐨", "🐺": "🐺", "🦝": "🦝", "🐟": "🐟", "🐦": "🐦", "🦜": "🦜", "🐿️": "🐿️", "🐑": "🐑", "🐐": "🐐",
+    "🦙": "🦙", "🦆": "🦆", "🤖": "🤖", "👽": "👽", "👻": "👻",
+}
+# fmt: on
+
+# OpenMoji draws people from the chest up: these get legs so they can stand on a floor.
+_BUST_STARTS = set("🧑👨👩👵👴👶🧒👦👧🦸🦹🧙🧛🧟🕵🥷👮💂👷🤴👸🧕🤵👰🧔🙍🙎🙅🙆💁🙋🧏🙇🤦🤷")
+
+# Props the artist draws on the wearer instead of beside it.
+WORN = {"cape": r"\bcape", "mask": r"\bmask|domino", "medal": r"medal", "hat": r"\bhat\b|crown|top hat"}
+
+# A crowd in the cast is drawn as a crowd, not as one emoji.
+CROWDS = r"\b(audience|crowd|spectators?|fans|onlookers|people|students|class|jury|judges|panel|colleagues|coworkers)\b"
+
 # A personal subject's kind picks its glyph; anything unknown is drawn as a person or a thing.
-GENERIC = {"animal": "🐾", "person": "🧑", "thing": "📦"}
+GENERIC = {"person": "🧑", "thing": "📦"}
+_PERSON_WORDS = {"person", "man", "woman", "he", "she", "wearing", "guy", "lady", "someone", "who", "name"}
 
 
 @lru_cache(maxsize=1)
@@ -73,22 +101,21 @@ def drawable(glyph: str) -> bool:
 
 @lru_cache(maxsize=1)
 def _emoji_names() -> dict[str, str]:
-    """Words of the `emoji` package's English names -> a glyph, simplest glyph first."""
+    """The `emoji` package's English names -> a glyph, simplest glyph first; plus each name's last word."""
     names: dict[str, str] = {}
+    last_words: dict[str, str] = {}
     for glyph, data in sorted(emoji.EMOJI_DATA.items(), key=lambda item: (len(item[0]), item[0])):
         if data.get("status") != emoji.STATUS["fully_qualified"] or not drawable(glyph):
             continue
         name = data["en"].strip(":").replace("_", " ").lower()
         names.setdefault(name, glyph)
-        if " " not in name:
-            continue
         # "cat face" is also findable as "cat" if nothing else claims it.
-        names.setdefault(name.split()[-1], glyph)
-    return names
+        last_words.setdefault(name.split()[-1], glyph)
+    return {**last_words, **names}
 
 
 def _words(text: str) -> list[str]:
-    return re.findall(r"[a-z][a-z'-]*", text.lower())
+    return re.findall(r"[a-zé][a-zé'-]*", text.lower())
 
 
 def lookup(text: str) -> str | None:
@@ -99,24 +126,46 @@ def lookup(text: str) -> str | None:
     """
     words = _words(text)
     phrases = [
-        " ".join(words[start : start + size])
-        for size in (3, 2, 1)
-        for start in reversed(range(len(words) - size + 1))
+        " ".join(words[start : start + size]) for size in (3, 2, 1) for start in reversed(range(len(words) - size + 1))
     ]
     for table in (SYNONYMS, _emoji_names()):
         for phrase in phrases:
-            for candidate in (phrase, phrase.removesuffix("s")):
+            for candidate in (phrase, phrase.removesuffix("s"), phrase.removesuffix("es")):
                 glyph = table.get(candidate)
+                if glyph == "":
+                    return None
                 if glyph and drawable(glyph):
                     return glyph
     return None
 
 
 def cast_glyph(member: CastMember, subject: Subject | None) -> str:
-    """The glyph that plays a cast member."""
+    """The glyph that plays a cast member: by subject kind, kind, name, appearance; else a generic one."""
     for text in (subject.kind if subject else "", member.kind, member.name, member.appearance):
         glyph = lookup(text) if text else None
         if glyph:
             return glyph
-    looks_human = any(word in _words(member.appearance + " " + member.kind) for word in ("person", "man", "woman", "he", "she", "wearing"))
-    return GENERIC["person"] if looks_human or member.role == "hero" else GENERIC["thing"]
+    words = set(_words(f"{member.appearance} {member.kind} {member.name}"))
+    # A bare first name ("Dave") or a described human is a person; anything else unknown is a thing.
+    named = member.name[:1].isupper() and len(member.name.split()) <= 2
+    return GENERIC["person"] if words & _PERSON_WORDS or named or member.role == "hero" else GENERIC["thing"]
+
+
+def is_bust(glyph: str) -> bool:
+    """Whether OpenMoji draws this glyph as a person from the chest up."""
+    return glyph[:1] in _BUST_STARTS
+
+
+def face_of(glyph: str) -> str | None:
+    """The face glyph of an animal that can stand up like a person (🐕 -> 🐶), or None."""
+    face = FACES.get(glyph) or FACES.get(glyph.replace("\ufe0f", ""))
+    return face if face and drawable(face) else None
+
+
+def worn(prop: str) -> str | None:
+    """Which drawn garment a prop is ("red satin cape" -> "cape"), or None for a held thing."""
+    return next((kind for kind, pattern in WORN.items() if re.search(pattern, prop.lower())), None)
+
+
+def is_crowd(member: CastMember) -> bool:
+    return re.search(CROWDS, f"{member.name} {member.kind}".lower()) is not None
