@@ -22,7 +22,7 @@ setup: $(VENV)/.installed
 
 setup-test: $(VENV)/.installed-test
 
-$(VENV)/.installed: pyproject.toml scripts/setup.sh
+$(VENV)/.installed: pyproject.toml scripts/setup.sh scripts/install-fonts.sh
 	VENV=$(VENV) PYTHON=$(PYTHON) TORCH="$(TORCH)" bash scripts/setup.sh
 	touch $@
 

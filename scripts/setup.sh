@@ -22,7 +22,7 @@ if ! "$VENV/bin/python" -c "import torch" 2>/dev/null; then
   "$PIP" install --quiet "$TORCH"
 fi
 
-# System packages: fonts for the letterer, an OCR engine and a browser for the tests.
+# System packages the tests need (a browser); fonts come from scripts/install-fonts.sh.
 # Only where apt-get can be used (root on Debian/Ubuntu); elsewhere the README lists them.
 apt_install() {
   local missing=()
@@ -37,10 +37,12 @@ apt_install() {
     echo "note: please install these system packages: ${missing[*]}" >&2
   fi
 }
-[ -f scripts/system-packages.txt ] && apt_install $(grep -v '^#' scripts/system-packages.txt)
 if [ "$WHAT" = test ] && [ -f scripts/system-packages-test.txt ]; then
   apt_install $(grep -v '^#' scripts/system-packages-test.txt)
 fi
+
+# The letterer's fonts: Debian's through apt, the PyPI ones with the package below.
+PYTHON="$VENV/bin/python" bash scripts/install-fonts.sh
 
 if [ "$WHAT" = test ]; then
   echo "==> installing sightgag with its test dependencies (llama.cpp compiles once, ~10 min; pip caches the build)"

@@ -289,8 +289,18 @@ class Studio:
 
     def _letter(self, images: list[Image.Image], concepts: list[Concept], lettering: str | None) -> list[Image.Image]:
         from sightgag.letterer import letter
+        from sightgag.letterer.errors import CaptionTooLongError
 
-        return [letter(image, concept, style=lettering) for image, concept in zip(images, concepts)]
+        lettered = []
+        for image, concept in zip(images, concepts):
+            try:
+                lettered.append(letter(image, concept, style=lettering))
+            except CaptionTooLongError:
+                if lettering is not None:
+                    raise  # the user asked for this style: say it cannot fit, and how to fix it
+                # The writer's choice of style does not fit; the band under the picture always does.
+                lettered.append(letter(image, concept, style="caption"))
+        return lettered
 
     def _subjects(self, subjects: Sequence[Subject | str], request: str = "") -> list[Subject]:
         """The subjects given (objects or names in the library) plus those the request names."""
