@@ -41,9 +41,6 @@ if [ "$WHAT" = test ] && [ -f scripts/system-packages-test.txt ]; then
   apt_install $(grep -v '^#' scripts/system-packages-test.txt)
 fi
 
-# The letterer's fonts: Debian's through apt, the PyPI ones with the package below.
-PYTHON="$VENV/bin/python" bash scripts/install-fonts.sh
-
 if [ "$WHAT" = test ]; then
   echo "==> installing sightgag with its test dependencies (llama.cpp compiles once, ~10 min; pip caches the build)"
   "$PIP" install --quiet -e ".[test]"
@@ -51,3 +48,6 @@ else
   echo "==> installing sightgag"
   "$PIP" install --quiet -e .
 fi
+
+# The letterer's fonts (Debian's through apt), checked the way the letterer finds them.
+PYTHON="$VENV/bin/python" bash scripts/install-fonts.sh
