@@ -4,7 +4,7 @@
 `FluxPipeline` directly with the same prompts, size, steps and seed, in one process, alternating so
 that both see the same machine load. Reports the median ratio over the runs (target: at most 1.05).
 
-    .venv/bin/python benchmarks/overhead.py [--runs 20] [--size 512]
+    .venv/bin/python benchmarks/overhead.py [--runs 20] [--size 512] [--steps 4]
 
 The studio's share is everything users get beyond the bare call: prompt compiling, lettering, two
 PNGs with embedded records, and a gallery row.
@@ -35,12 +35,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--size", type=int, default=512)
+    parser.add_argument("--steps", type=int, default=None, help="denoising steps (default: the schnell preset's 4; dev uses 28)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as scratch:
         folder = build_tiny_flux(Path(scratch) / "tiny-flux")
         settings = Settings(home=Path(scratch) / "home")
-        artist = FluxArtist(str(folder), settings)
+        artist = FluxArtist(str(folder), settings, steps=args.steps)
         studio = Studio(writer="offline", artist=artist, settings=settings)
         concept = mittens_concept()
         pipe = artist.pipeline()
