@@ -204,6 +204,15 @@ def _mps_has_bfloat16() -> bool:
     return True
 
 
+def check_batch(concepts: list[Concept], seeds: list[int], width: int, height: int) -> None:
+    """What every Flux pipeline call needs: a size it can paint, and one seed per concept."""
+    check_size(width, height)
+    if not concepts:
+        raise UsageError("nothing to paint: pass at least one concept")
+    if len(seeds) != len(concepts):
+        raise ValueError(f"{len(concepts)} concepts need {len(concepts)} seeds, not {len(seeds)}")
+
+
 def check_size(width: int, height: int) -> None:
     if width <= 0 or height <= 0 or width % SIZE_MULTIPLE or height % SIZE_MULTIPLE:
         raise UsageError(
@@ -273,11 +282,7 @@ class FluxArtist:
         """Paint each concept once, in one batch; image i is drawn from seeds[i]."""
         import torch
 
-        check_size(width, height)
-        if not concepts:
-            raise UsageError("nothing to paint: pass at least one concept")
-        if len(seeds) != len(concepts):
-            raise ValueError(f"{len(concepts)} concepts need {len(concepts)} seeds, not {len(seeds)}")
+        check_batch(concepts, seeds, width, height)
         pipe = self.pipeline()
         prompts = [
             compile_prompt(

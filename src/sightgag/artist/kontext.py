@@ -36,7 +36,7 @@ from PIL import Image, UnidentifiedImageError
 
 from sightgag.artist.base import Painting, Progress
 from sightgag.artist.bfl import _reference as cast_reference
-from sightgag.artist.flux import _PAINTING, FluxArtist, ModelSource, check_size
+from sightgag.artist.flux import _PAINTING, FluxArtist, ModelSource, check_batch
 from sightgag.artist.prompt import FluxPrompt, compile_prompt
 from sightgag.concept import CastMember, Concept
 from sightgag.errors import SightgagError, UsageError
@@ -123,11 +123,7 @@ class KontextArtist:
         """Paint each concept once, image i from seeds[i], around its subject's photo where there is one."""
         import torch
 
-        check_size(width, height)
-        if not concepts:
-            raise UsageError("nothing to paint: pass at least one concept")
-        if len(seeds) != len(concepts):
-            raise ValueError(f"{len(concepts)} concepts need {len(concepts)} seeds, not {len(seeds)}")
+        check_batch(concepts, seeds, width, height)
         area = width * height if self.max_area is None else min(width * height, self.max_area)
         pipe = self.pipeline()
         # A LoRA trigger word means something only with its LoRA loaded, and Kontext loads none.
