@@ -8,7 +8,9 @@ from PIL import Image
 from examples import mittens_concept
 from sightgag.errors import UsageError
 from sightgag.gag import Gag
+import sightgag.gallery
 from sightgag.gallery import Gallery, new_gag_id, now_iso, read_png_record
+from sightgag.png import write_png
 
 
 def draft_gag(**changes) -> Gag:
@@ -71,21 +73,22 @@ def test_gags_are_found_by_a_unique_prefix_and_listed_newest_first(tmp_path):
         gallery.get("%")  # LIKE wildcards are not wildcards here
 
 
-class ExplodingImage:
-    """A picture whose saving fails half-way, as a full disk or a crash would."""
-
-    def save(self, path, **kwargs):
-        with open(path, "wb") as half:
-            half.write(b"\x89PNG half")
-        raise OSError("disk full")
-
-
-def test_a_failure_while_filing_leaves_no_row_and_no_file(tmp_path):
+def test_a_failure_while_filing_leaves_no_row_and_no_file(tmp_path, monkeypatch):
     gallery = Gallery(tmp_path)
-    with pytest.raises(OSError, match="disk full"):
-        gallery.add(draft_gag(), renders=[picture("red")], images=[ExplodingImage()])
+    written = []
 
-    assert gallery.count() == 0
+    def write_until_the_disk_fills(image, path, record):
+        if written:  # the second picture fails half-way, as a full disk or a crash would
+            path.write_bytes(b"\x89PNG half")
+            raise OSError("disk full")
+        write_png(image, path, record)
+        written.append(path)
+
+    monkeypatch.setattr(sightgag.gallery, "write_png", write_until_the_disk_fills)
+    with pytest.raises(OSError, match="disk full"):
+        gallery.add(draft_gag(), renders=[picture("red")], images=[picture("blue")])
+
+    assert written and gallery.count() == 0
     assert list(gallery.folder.iterdir()) == []
 
 

@@ -143,3 +143,31 @@ def test_a_subject_is_found_by_alias_and_traits_come_without_a_trigger():
     text = describe(concept, [mittens_subject()])
 
     assert "Mittens the cat: orange tabby, one white front paw, green eyes," in text
+
+
+class MergingTokenizer:
+    """A tokenizer that merges across spaces and commas (one token per four characters, whatever they are).
+
+    CLIP's and T5's tokenizers count a joined text as the sum of its parts, which the compiler plans
+    with; a tokenizer that does not must still get prompts within budget, fitted phrase by phrase.
+    """
+
+    model_max_length = 77
+
+    def __call__(self, texts, verbose=False):
+        return {"input_ids": [[0] * self.count(text) for text in texts]}
+
+    @staticmethod
+    def count(text: str) -> int:
+        return 1 + -(-len(text) // 4)  # an end token, then a token per four characters, rounded up
+
+
+@pytest.mark.parametrize("budget", [20, 40, 80])
+def test_a_tokenizer_that_merges_across_phrases_still_gets_prompts_within_budget(budget):
+    tokenizer = MergingTokenizer()
+    prompt = compile_prompt(mittens_concept(), clip_tokenizer=tokenizer, t5_tokenizer=tokenizer, t5_budget=budget)
+
+    assert prompt.t5_tokens == tokenizer.count(prompt.t5) <= budget
+    assert prompt.clip_tokens == tokenizer.count(prompt.clip) <= CLIP_MAX_TOKENS
+    assert prompt.clip.startswith("Mittens the cat")
+    assert "Mittens the cat:" in prompt.t5

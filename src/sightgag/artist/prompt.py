@@ -56,9 +56,9 @@ def compile_prompt(
     is the `max_sequence_length` the pipeline is called with. Budgets count special tokens.
     """
     clip_budget = min(CLIP_MAX_TOKENS, clip_tokenizer.model_max_length)
-    clip = _fit(_tag_phrases(concept, subjects), _join_tags, lambda text: _count(clip_tokenizer, text), clip_budget)
-    t5 = _fit(_scene_phrases(concept, subjects), _join_sentences, lambda text: _count(t5_tokenizer, text), t5_budget)
-    return FluxPrompt(t5=t5, clip=clip, t5_tokens=_count(t5_tokenizer, t5), clip_tokens=_count(clip_tokenizer, clip))
+    clip, clip_tokens = _fit(_tag_phrases(concept, subjects), _join_tags, clip_tokenizer, clip_budget)
+    t5, t5_tokens = _fit(_scene_phrases(concept, subjects), _join_sentences, t5_tokenizer, t5_budget)
+    return FluxPrompt(t5=t5, clip=clip, t5_tokens=t5_tokens, clip_tokens=clip_tokens)
 
 
 def _scene_phrases(concept: Concept, subjects: Sequence[Subject]) -> list[_Phrase]:
@@ -147,31 +147,55 @@ def _sign(text: str) -> str:
     return 'a sign that reads "{}"'.format(text.replace('"', "'"))
 
 
-def _fit(phrases: list[_Phrase], join, count, budget: int) -> str:
-    """Join the most important `phrases` that fit `budget` together, in their reading order.
+def _fit(phrases: list[_Phrase], join, tokenizer, budget: int) -> tuple[str, int]:
+    """Join the most important `phrases` that fit `budget` together, in their reading order; and its token count.
 
     The most important phrase is always there. The others are tried in order of importance and each
     is kept if the text still fits, so a short phrase of little weight can use the room a long one left.
     """
     order = sorted(range(len(phrases)), key=lambda index: -phrases[index].keep)
     first = phrases[order[0]]
-    if count(first.text) > budget:
+    if _count(tokenizer, first.text) > budget:
         # Only a hero described at absurd length gets here: cut it at a word boundary.
         words = first.text.split()
-        while len(words) > 1 and count(" ".join(words)) > budget:
+        while len(words) > 1 and _count(tokenizer, " ".join(words)) > budget:
             words.pop()
-        return " ".join(words)
-    kept = [order[0]]
-    for index in order[1:]:
-        trial = sorted([*kept, index])
-        if count(join([phrases[i] for i in trial])) <= budget:
-            kept = trial
-    return join([phrases[i] for i in kept])
+        text = " ".join(words)
+        return text, _count(tokenizer, text)
+
+    # CLIP's and T5's tokenizers split at spaces and punctuation before they merge, so a joined text
+    # counts what its parts count. Plan with the parts, counted in one batch, and check the plan with
+    # one real count: a handful of tokenizer calls, not one per phrase. Only a tokenizer that merges
+    # across the joins (none that Flux uses) takes the slow road, counting every trial for real.
+    empty = _Phrase("", 0)
+    specials, *alone = _counts(tokenizer, ["", join([empty, empty]), *(phrase.text for phrase in phrases)])
+    separator = alone.pop(0) - specials
+
+    def planned(indices: list[int]) -> int:
+        return specials + sum(alone[i] - specials for i in indices) + separator * (len(indices) - 1)
+
+    def real(indices: list[int]) -> int:
+        return _count(tokenizer, join([phrases[i] for i in indices]))
+
+    for measure in (planned, real):
+        kept = [order[0]]
+        for index in order[1:]:
+            trial = sorted([*kept, index])
+            if measure(trial) <= budget:
+                kept = trial
+        tokens = real(kept)
+        if tokens <= budget and (measure is real or tokens == planned(kept)):
+            break
+    return join([phrases[i] for i in kept]), tokens
 
 
 def _count(tokenizer, text: str) -> int:
+    return _counts(tokenizer, [text])[0]
+
+
+def _counts(tokenizer, texts: list[str]) -> list[int]:
     # verbose=False: counting a too-long text is the point here, not a mistake to warn about.
-    return len(tokenizer(text, verbose=False)["input_ids"])
+    return [len(ids) for ids in tokenizer(texts, verbose=False)["input_ids"]]
 
 
 def _join_sentences(phrases: list[_Phrase]) -> str:
