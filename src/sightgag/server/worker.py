@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Sequence
 
 from sightgag.errors import SightgagError
@@ -21,6 +22,11 @@ from sightgag.studio import Draft
 log = logging.getLogger("sightgag.server")
 
 IDLE_POLL_SECONDS = 1.0
+# Painting progress reaches the queue (and every listener) at most this often, besides its first and
+# last step: ten updates a second draw a smooth bar, and a tiny model's steps come every few
+# milliseconds, where a database write and a wake-up of the event loop at each one slowed painting
+# itself by a third.
+PROGRESS_INTERVAL_SECONDS = 0.1
 
 
 def batch_key(artist: str, size: tuple[int, int]) -> str:
@@ -165,8 +171,9 @@ class Worker:
 class BatchProgress:
     """Routes `Studio.finish` progress for a batch to its jobs.
 
-    Painting is shared, so every job hears it. Lettering and filing happen gag by gag, in the
-    order of the drafts, so they go to the job being lettered; once its gag is filed it is done.
+    Painting is shared, so every job hears it, at its first and last step and every
+    PROGRESS_INTERVAL_SECONDS between. Lettering and filing happen gag by gag, in the order of the
+    drafts, so they go to the job being lettered; once its gag is filed it is done.
     """
 
     def __init__(self, jobs: JobQueue, batch: Sequence[Job], drafts: Sequence[Draft]):
@@ -174,13 +181,17 @@ class BatchProgress:
         self.batch = list(batch)
         self.drafts = list(drafts)
         self.current = 0
+        self._last_painting_report = float("-inf")
 
     def unfinished(self) -> list[tuple[Job, Draft]]:
         return list(zip(self.batch, self.drafts))[self.current :]
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         if stage == "painting":
-            self.jobs.progress([job.id for job in self.batch], stage, done, total)
+            now = time.monotonic()
+            if done in (1, total) or now - self._last_painting_report >= PROGRESS_INTERVAL_SECONDS:
+                self._last_painting_report = now
+                self.jobs.progress([job.id for job in self.batch], stage, done, total)
             return
         job = self.batch[self.current]
         self.jobs.progress([job.id], stage, done, total)
