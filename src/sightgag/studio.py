@@ -118,11 +118,15 @@ class Studio:
         subjects: Sequence[Subject | str] = (),
         n: int = 1,
         seed: int | None = None,
+        writer: Writer | None = None,
     ) -> list[Concept]:
-        """The writer alone: `n` candidate Concepts for a request, best first."""
+        """The writer alone: `n` candidate Concepts for a request, best first.
+
+        `writer` writes this call instead of the studio's own (a server shares one studio among requests).
+        """
         request = clean_request(request)
         _check_n(n)
-        return self._write(request, self._subjects(subjects, request), n, seed, gag_id=None)
+        return self._write(writer or self.writer, request, self._subjects(subjects, request), n, seed, gag_id=None)
 
     def make(
         self,
@@ -157,8 +161,14 @@ class Studio:
         lettering: str | None = None,
         concepts: Sequence[Concept] | None = None,
         progress: StudioProgress | None = None,
+        writer: Writer | None = None,
+        artist: Artist | None = None,
     ) -> Draft:
-        """Check the request and write its concepts: a gag ready to paint, not yet painted or filed."""
+        """Check the request and write its concepts: a gag ready to paint, not yet painted or filed.
+
+        `writer` and `artist` stand in for the studio's own for this gag; paint it with the same
+        artist (`finish(..., artist=)`).
+        """
         request = clean_request(request)
         _check_n(n)
         width, height = size or DEFAULT_SIZE
@@ -170,16 +180,16 @@ class Studio:
 
         # Both backends are built before any work, so a bad spec or a missing key fails before an LLM call is paid for.
         if concepts is None:
-            self.writer
-        artist = self.artist
+            writer = writer or self.writer
+        artist = artist or self.artist
         writer_spec = "given"
         if concepts is None:
             started = time.perf_counter()
             report("writing", 0, 1)
-            concepts = self._write(request, resolved, n, seed, gag_id=gag_id)
+            concepts = self._write(writer, request, resolved, n, seed, gag_id=gag_id)
             timings["writer"] = time.perf_counter() - started
             report("writing", 1, 1)
-            writer_spec = self.backends.writer
+            writer_spec = writer.spec
         gag = Gag(
             id=gag_id,
             created=now_iso(),
@@ -276,8 +286,9 @@ class Studio:
 
     # -- stages -----------------------------------------------------------------------------
 
-    def _write(self, request: str, subjects: list[Subject], n: int, seed: int | None, gag_id: str | None) -> list[Concept]:
-        writer = self.writer
+    def _write(
+        self, writer: Writer, request: str, subjects: list[Subject], n: int, seed: int | None, gag_id: str | None
+    ) -> list[Concept]:
         try:
             concepts = writer.write(request, subjects, n=n, seed=seed)
         finally:

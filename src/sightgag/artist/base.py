@@ -7,7 +7,7 @@ from typing import Callable, Protocol
 
 from PIL import Image
 
-from sightgag.concept import Concept
+from sightgag.concept import CastMember, Concept
 from sightgag.subjects import Subject
 
 # Called as progress(done, total) while painting, for progress bars and server events.
@@ -40,3 +40,20 @@ class Artist(Protocol):
         Per-image seeds let the studio batch several gags (each with its own seed) into one call.
         """
         ...
+
+
+def reference_subject(concept: Concept, subjects: list[Subject]) -> tuple[CastMember, Subject] | None:
+    """The cast member (hero first) who is one of the user's subjects with a photo, and that subject.
+
+    What an artist that paints from a reference photo (FLUX.1 Kontext, local or hosted) starts from.
+    """
+    by_name: dict[str, Subject] = {}
+    for subject in subjects:
+        for name in (subject.name, *subject.aliases):
+            by_name.setdefault(name.casefold(), subject)
+    cast = sorted(concept.cast, key=lambda member: member.role != "hero")
+    for member in cast:
+        subject = by_name.get((member.subject or "").casefold())
+        if subject is not None and subject.photos:
+            return member, subject
+    return None

@@ -24,9 +24,9 @@ from pathlib import Path
 import httpx
 from PIL import Image, UnidentifiedImageError
 
-from sightgag.artist.base import Painting, Progress
+from sightgag.artist.base import Painting, Progress, reference_subject
 from sightgag.artist.prompt import describe
-from sightgag.concept import CastMember, Concept
+from sightgag.concept import Concept
 from sightgag.errors import SightgagError, UsageError
 from sightgag.settings import Settings
 from sightgag.subjects import Subject
@@ -177,7 +177,7 @@ class BflArtist:
         body: dict = {"prompt": description, "seed": seed, **shape, **dict(self.endpoint.extra)}
         reference = None
         if self.endpoint.takes_reference:
-            found = _reference(concept, subjects)
+            found = reference_subject(concept, subjects)
             if found is not None:
                 member, subject = found
                 reference = subject.photos[0]
@@ -295,20 +295,6 @@ class BflArtist:
             asked = None  # an HTTP date; the exponential wait is a fine stand-in
         wait = asked if asked is not None else self.settings.bfl_poll_interval * 2**attempt
         return min(MAX_BACKOFF, max(0.0, wait))
-
-
-def _reference(concept: Concept, subjects: list[Subject]) -> tuple[CastMember, Subject] | None:
-    """The cast member (hero first) who is one of the user's subjects with a photo, and that subject."""
-    by_name: dict[str, Subject] = {}
-    for subject in subjects:
-        for name in (subject.name, *subject.aliases):
-            by_name.setdefault(name.casefold(), subject)
-    cast = sorted(concept.cast, key=lambda member: member.role != "hero")
-    for member in cast:
-        subject = by_name.get((member.subject or "").casefold())
-        if subject is not None and subject.photos:
-            return member, subject
-    return None
 
 
 def _base64_photo(path: Path) -> str:

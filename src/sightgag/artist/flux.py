@@ -36,7 +36,7 @@ from huggingface_hub.errors import GatedRepoError, RepositoryNotFoundError
 from sightgag.artist.base import Painting, Progress
 from sightgag.artist.prompt import compile_prompt
 from sightgag.concept import Concept
-from sightgag.errors import SightgagError, UsageError
+from sightgag.errors import SightgagError, UsageError, first_line
 from sightgag.settings import Settings
 from sightgag.subjects import Subject
 
@@ -237,8 +237,8 @@ def _check_quantize(quantize: str | None, device: torch.device) -> str | None:
 # One pipeline per (weights, device, dtype, quantization, offload, compile), shared by every artist.
 _PIPELINES: dict[tuple, FluxPipeline] = {}
 _LOADING = threading.Lock()
-# A pipeline's scheduler keeps per-call state, so one render at a time.
-_PAINTING = threading.Lock()
+# A pipeline's scheduler keeps per-call state, so one render at a time, for every local Flux pipeline.
+PAINTING_LOCK = threading.Lock()
 
 
 class FluxArtist:
@@ -303,7 +303,7 @@ class FluxArtist:
                 progress(step + 1, self.steps)
             return tensors
 
-        with _PAINTING:
+        with PAINTING_LOCK:
             try:
                 apply_loras(pipe, loras)
                 result = pipe(
@@ -356,13 +356,13 @@ class FluxArtist:
         local_only = self._weights_are_local()
         options = {"dtype": self.dtype}
         if self.quantize:
-            options["quantization_config"] = _quantization_config(self.quantize, self.dtype)
+            options["quantization_config"] = quantization_config(self.quantize, self.dtype)
         try:
             pipe = FluxPipeline.from_pretrained(self.source.location, local_files_only=local_only, **options)
         except Exception as error:  # diffusers reports bad folders and failed downloads many ways
             hint = "; if it is gated, accept its licence on the Hub and run `hf auth login`" if _is_gated(error) else ""
             raise SightgagError(
-                f"could not load FLUX.1 from {self.source.location}: {_first_line(error)}{hint}"
+                f"could not load FLUX.1 from {self.source.location}: {first_line(error)}{hint}"
             ) from error
         if self.cpu_offload:
             pipe.enable_model_cpu_offload(device=self.device)
@@ -442,7 +442,7 @@ def apply_loras(pipe: FluxPipeline, loras: Sequence[SubjectLora]) -> None:
             pipe.load_lora_weights(str(lora.path.parent), weight_name=lora.path.name, adapter_name=lora.adapter)
         except (OSError, ValueError, RuntimeError, KeyError) as error:
             raise SightgagError(
-                f"could not apply {lora.subject}'s LoRA {lora.path} ({_first_line(error)}): it may be for another base "
+                f"could not apply {lora.subject}'s LoRA {lora.path} ({first_line(error)}): it may be for another base "
                 f"model; train it again with `sightgag train {lora.subject} --base flux:MODEL`"
             ) from error
     pipe.set_adapters([lora.adapter for lora in loras], adapter_weights=[lora.weight for lora in loras])
@@ -476,10 +476,10 @@ def _check_hub_reachable(repo: str) -> None:
         return  # a gated repo is reachable: the download says what access it lacks
     if isinstance(error, RepositoryNotFoundError):
         raise UsageError(f"{repo} is not a model on the Hugging Face Hub (or is private): check the name")
-    raise SightgagError(unavailable.format(_first_line(error)))
+    raise SightgagError(unavailable.format(first_line(error)))
 
 
-def _quantization_config(quantize: str, dtype: torch.dtype):
+def quantization_config(quantize: str, dtype: torch.dtype):
     from diffusers import PipelineQuantizationConfig
 
     if quantize == "nf4":
@@ -499,8 +499,3 @@ def _is_gated(error: BaseException) -> bool:
             return True
         error = error.__cause__ or error.__context__
     return False
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__

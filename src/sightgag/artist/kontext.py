@@ -34,9 +34,8 @@ from typing import TYPE_CHECKING
 
 from PIL import Image, UnidentifiedImageError
 
-from sightgag.artist.base import Painting, Progress
-from sightgag.artist.bfl import _reference as cast_reference
-from sightgag.artist.flux import _PAINTING, FluxArtist, ModelSource, check_batch
+from sightgag.artist.base import Painting, Progress, reference_subject
+from sightgag.artist.flux import PAINTING_LOCK, FluxArtist, ModelSource, check_batch
 from sightgag.artist.prompt import FluxPrompt, compile_prompt
 from sightgag.concept import CastMember, Concept
 from sightgag.errors import SightgagError, UsageError
@@ -132,7 +131,7 @@ class KontextArtist:
         images, prompts, references = [], [], []
 
         for index, (concept, seed) in enumerate(zip(concepts, seeds)):
-            found = cast_reference(concept, subjects)
+            found = reference_subject(concept, subjects)
             prompt = self._prompt(pipe, concept, found, subjects)
             reference = _load_reference(found[1].photos[0], area) if found else None
 
@@ -141,7 +140,7 @@ class KontextArtist:
                     progress(done + step + 1, total)
                 return tensors
 
-            with _PAINTING:
+            with PAINTING_LOCK:
                 try:
                     result = pipe(
                         image=reference,

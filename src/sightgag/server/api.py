@@ -99,8 +99,9 @@ def info(server: Server) -> dict:
 def write_concepts(body: ConceptsRequest, server: Server) -> ConceptsResponse:
     """Run the writer alone: concepts to choose from or edit, then render with POST /api/jobs."""
     writer = server.backends.writer_spec(body.writer)
-    studio = server.backends.studio_for(writer)
-    concepts = studio.concept(body.request, subjects=body.subjects, n=body.n, seed=body.seed)
+    concepts = server.studio.concept(
+        body.request, subjects=body.subjects, n=body.n, seed=body.seed, writer=server.backends.writer(writer)
+    )
     return ConceptsResponse(writer=writer, concepts=concepts)
 
 

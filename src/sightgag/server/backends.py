@@ -8,7 +8,6 @@ many gigabytes) and a writer at an arbitrary URL are for the server's own settin
 
 from __future__ import annotations
 
-import copy
 import re
 import threading
 
@@ -16,7 +15,6 @@ from sightgag.artist import Artist, load_artist
 from sightgag.errors import UsageError
 from sightgag.spec import Spec
 from sightgag.studio import DEFAULT_SIZE, Studio
-from sightgag.studio import Backends as StudioBackends
 from sightgag.writer import Writer, load_writer
 
 REQUEST_WRITERS = ("offline", "grok", "openai", "ollama")
@@ -97,18 +95,3 @@ class Backends:
                     self.studio.artist if spec == self.default_artist else load_artist(spec, self.studio.settings)
                 )
             return self._artists[spec]
-
-    def studio_for(self, writer: str, artist: str | None = None) -> Studio:
-        """The shared studio, writing with `writer` and painting with `artist` (with none: for writing only).
-
-        A shallow copy, not a new Studio: a new one would open the gallery and subject library again,
-        and opening them sweeps their staging folders, which may hold another thread's half-filed gag.
-        """
-        loaded_writer = self.writer(writer)  # each loaded once, under the lock
-        loaded_artist = self.artist(artist) if artist is not None else None
-        if writer == self.default_writer and artist in (None, self.default_artist):
-            return self.studio
-        view = copy.copy(self.studio)
-        view._writer, view._artist = loaded_writer, loaded_artist
-        view.backends = StudioBackends(writer=writer, artist=artist or self.default_artist)
-        return view

@@ -124,8 +124,7 @@ class Worker:
 
     def _prepare(self, job: Job) -> Draft:
         params = job.params
-        studio = self.backends.studio_for(params.writer, params.artist)
-        return studio.prepare(
+        return self.backends.studio.prepare(
             params.request,
             subjects=params.subjects,
             n=params.image_count(),
@@ -134,6 +133,8 @@ class Worker:
             lettering=params.lettering,
             concepts=params.concepts,
             progress=lambda stage, done, total: self.jobs.progress([job.id], stage, done, total),
+            writer=self.backends.writer(params.writer) if params.concepts is None else None,
+            artist=self.backends.artist(params.artist),
         )
 
     def _paint(self, jobs: list[Job], drafts: list[Draft]) -> None:

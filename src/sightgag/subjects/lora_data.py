@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING
 
 from PIL import Image, ImageOps
 
-from sightgag.artist.flux import _first_line, _quantization_config
-from sightgag.errors import SightgagError, UsageError
+from sightgag.artist.flux import quantization_config
+from sightgag.errors import SightgagError, UsageError, first_line
 
 if TYPE_CHECKING:
     import torch
@@ -119,13 +119,13 @@ def _encode(
     options: dict = {"transformer": None, "local_files_only": local_only, "dtype": dtype}
     if quantize:
         # The painting setup: T5 (and the transformer, which is not loaded here) quantized with bitsandbytes.
-        options["quantization_config"] = _quantization_config(quantize, dtype)
+        options["quantization_config"] = quantization_config(quantize, dtype)
     try:
         # Everything but the transformer, which is loaded alone later.
         pipe = FluxPipeline.from_pretrained(location, **options)
     except Exception as error:  # diffusers reports bad folders and failed downloads many ways
         raise SightgagError(
-            f"could not load FLUX.1's VAE and text encoders from {location}: {_first_line(error)}"
+            f"could not load FLUX.1's VAE and text encoders from {location}: {first_line(error)}"
         ) from error
     pipe.to(device)
     vae = pipe.vae

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sightgag.errors import SightgagError, UsageError
+from sightgag.errors import SightgagError, UsageError, first_line
 from sightgag.settings import Settings
 from sightgag.spec import Spec
 from sightgag.subjects.library import SubjectLibrary
@@ -274,7 +274,6 @@ def _load_transformer(
 ) -> FluxTransformer2DModel:
     from diffusers import FluxTransformer2DModel
 
-    from sightgag.artist.flux import _first_line
 
     options: dict = {"subfolder": "transformer", "local_files_only": local_only, "dtype": dtype}
     if quantize:
@@ -289,7 +288,7 @@ def _load_transformer(
     try:
         transformer = FluxTransformer2DModel.from_pretrained(plan.base, **options)
     except Exception as error:  # diffusers reports bad folders and failed downloads many ways
-        raise SightgagError(f"could not load FLUX.1's transformer from {plan.base}: {_first_line(error)}") from error
+        raise SightgagError(f"could not load FLUX.1's transformer from {plan.base}: {first_line(error)}") from error
     transformer.requires_grad_(False)
     if quantize:
         from peft import prepare_model_for_kbit_training
