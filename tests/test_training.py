@@ -25,7 +25,7 @@ from sightgag.settings import Settings
 from sightgag.studio import Studio
 from sightgag.subjects.library import SubjectLibrary
 from sightgag.subjects.lora_data import bucket_for
-from sightgag.subjects.training import make_trigger, train_lora
+from sightgag.subjects.training import LOCK_FILE, make_trigger, train_lora
 
 STEPS = 24
 TOY = {"rank": 4, "learning_rate": 5e-2, "resolution": 64}
@@ -58,7 +58,7 @@ def trained(tiny_flux_dir, tmp_path_factory):
 
 
 @pytest.mark.slow
-def test_the_loss_falls_and_the_lora_is_stored_with_the_subject(trained):
+def test_the_loss_falls_and_the_lora_is_stored_with_the_subject(trained, tiny_flux_dir):
     settings, library, result = trained
 
     losses = result.losses
@@ -69,6 +69,7 @@ def test_the_loss_falls_and_the_lora_is_stored_with_the_subject(trained):
     mittens = library.get("Mittens")
     assert mittens.lora == result.lora_path and result.lora_path.is_file()
     assert mittens.trigger == result.trigger == make_trigger("Mittens")
+    assert mittens.lora_base == str(Path(tiny_flux_dir).resolve())  # what it must be painted with
     assert result.lora_path.is_relative_to(library.folder_of(mittens))
     assert (result.lora_path.parent / "cache.pt").is_file() and (result.lora_path.parent / "checkpoint.pt").is_file()
 
@@ -125,7 +126,13 @@ def test_painting_the_subject_applies_its_lora_and_leaves_the_pipeline_clean(tra
 
     assert gag.subjects == ["Mittens"]
     assert gag.artist_details["loras"] == [
-        {"subject": "Mittens", "path": str(result.lora_path), "trigger": result.trigger, "weight": 1.0}
+        {
+            "subject": "Mittens",
+            "path": str(result.lora_path),
+            "trigger": result.trigger,
+            "weight": 1.0,
+            "trained_on": str(Path(tiny_flux_dir).resolve()),
+        }
     ]
     assert gag.artist_details["prompts"][0]["clip"].startswith(f"{result.trigger} Mittens the cat")
     # The same prompt, trigger word included, painted without the LoRA: only the LoRA makes the difference.
@@ -217,6 +224,33 @@ def test_options_that_cannot_work_are_refused_before_any_training(tiny_flux_dir,
 
     with pytest.raises(UsageError, match=message):
         train_lora("Mittens", library, **{"base": f"flux:{tiny_flux_dir}", **options}, settings=Settings(home=tmp_path))
+    assert library.get("Mittens").lora is None
+
+
+def test_a_subject_already_in_training_elsewhere_is_refused_and_its_files_left_alone(tiny_flux_dir, tmp_path):
+    library = add_mittens(tmp_path)
+    folder = library.folder_of(library.get("Mittens")) / "lora"
+    folder.mkdir(parents=True)
+    (folder / "checkpoint.pt").write_bytes(b"the other run's checkpoint")
+    # Another process holds the lock, as a `sightgag train Mittens` still running would.
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import filelock, time; lock = filelock.FileLock({str(folder / LOCK_FILE)!r}); lock.acquire(); "
+            "print('locked', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        with pytest.raises(UsageError, match="already being trained by another sightgag process"):
+            train_lora("Mittens", library, base=f"flux:{tiny_flux_dir}", settings=Settings(home=tmp_path), **TOY)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert (folder / "checkpoint.pt").read_bytes() == b"the other run's checkpoint"
     assert library.get("Mittens").lora is None
 
 

@@ -344,7 +344,13 @@ class FluxArtist:
                 {"t5": p.t5, "clip": p.clip, "t5_tokens": p.t5_tokens, "clip_tokens": p.clip_tokens} for p in prompts
             ],
             "loras": [
-                {"subject": lora.subject, "path": str(lora.path), "trigger": lora.trigger, "weight": lora.weight}
+                {
+                    "subject": lora.subject,
+                    "path": str(lora.path),
+                    "trigger": lora.trigger,
+                    "weight": lora.weight,
+                    "trained_on": lora.base,
+                }
                 for lora in loras
             ],
         }
@@ -405,6 +411,7 @@ class SubjectLora:
     trigger: str | None
     weight: float
     adapter: str  # its name in the pipeline while it is loaded
+    base: str | None = None  # the weights it was trained on, when the subject records them
 
 
 def subject_loras(concepts: Sequence[Concept], subjects: Sequence[Subject]) -> list[SubjectLora]:
@@ -429,7 +436,9 @@ def subject_loras(concepts: Sequence[Concept], subjects: Sequence[Subject]) -> l
             raise UsageError(f"{subject.name}'s LoRA {path} is missing: run `sightgag train {subject.name}` again")
         # A LoRA alone applies in full; weights only share out the effect between several.
         weight = weight if len(cast) > 1 else 1.0
-        loras.append(SubjectLora(subject.name, path, subject.trigger, weight, adapter=f"subject_{index}"))
+        loras.append(
+            SubjectLora(subject.name, path, subject.trigger, weight, adapter=f"subject_{index}", base=subject.lora_base)
+        )
     return loras
 
 
@@ -441,9 +450,10 @@ def apply_loras(pipe: FluxPipeline, loras: Sequence[SubjectLora]) -> None:
         try:
             pipe.load_lora_weights(str(lora.path.parent), weight_name=lora.path.name, adapter_name=lora.adapter)
         except (OSError, ValueError, RuntimeError, KeyError) as error:
+            trained_on = f"it was trained on {lora.base}" if lora.base else "it may be for another base model"
             raise SightgagError(
-                f"could not apply {lora.subject}'s LoRA {lora.path} ({first_line(error)}): it may be for another base "
-                f"model; train it again with `sightgag train {lora.subject} --base flux:MODEL`"
+                f"could not apply {lora.subject}'s LoRA {lora.path} ({first_line(error)}): {trained_on}; "
+                f"train it again with `sightgag train {lora.subject} --base flux:MODEL`"
             ) from error
     pipe.set_adapters([lora.adapter for lora in loras], adapter_weights=[lora.weight for lora in loras])
 

@@ -20,6 +20,7 @@ class Subject(BaseModel):
     aliases: list[str] = Field(default_factory=list)
     photos: list[Path] = Field(default_factory=list)
     lora: Path | None = None
+    lora_base: str | None = Field(default=None, description="the FLUX.1 weights the LoRA was trained on: a Hub repo id or a folder")
     trigger: str | None = None
 
     def profile(self) -> str:

@@ -27,10 +27,13 @@ import re
 import shutil
 import tempfile
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from filelock import FileLock, Timeout
 
 from sightgag.errors import SightgagError, UsageError, first_line
 from sightgag.settings import Settings
@@ -61,6 +64,7 @@ GUIDANCE = 1.0  # for guidance-distilled bases (dev), as diffusers' README train
 
 LORA_FILE = "pytorch_lora_weights.safetensors"  # diffusers' default name: load_lora_weights(folder) finds it
 CHECKPOINT_FILE = "checkpoint.pt"
+LOCK_FILE = ".training.lock"
 CACHE_FILE = "cache.pt"
 
 # Called as progress(step, total, loss) after every step.
@@ -128,73 +132,92 @@ def train_lora(
     if not subject.photos:
         raise UsageError(f"{subject.name} has no photos to train on: sightgag subjects add {subject.name} PHOTO...")
     folder = library.folder_of(subject) / "lora"
-    checkpoint = _read_checkpoint(folder / CHECKPOINT_FILE) if resume else None
-    if resume and checkpoint is None:
-        raise UsageError(f"{subject.name} has no training checkpoint to resume: run without --resume")
+    # Two trainings of one subject would overwrite each other's checkpoints; the OS frees the lock if one dies.
+    with _training_lock(folder, subject.name):
+        checkpoint = _read_checkpoint(folder / CHECKPOINT_FILE) if resume else None
+        if resume and checkpoint is None:
+            raise UsageError(f"{subject.name} has no training checkpoint to resume: run without --resume")
 
-    # Where the weights are, and the device and dtype, are settled exactly as the flux artist settles them.
-    base_spec = Spec.parse(base or (checkpoint["plan"]["base_spec"] if checkpoint else DEFAULT_BASE))
-    if base_spec.provider != "flux":
-        raise UsageError(f"--base {base_spec} is not a FLUX.1 model: use flux:schnell, flux:dev or flux:/path")
-    weights = FluxArtist(base_spec.model, settings.model_copy(update={"quantize": None}))
-    device, dtype = weights.device, weights.dtype
-    quantize = _check_quantize(quantize if quantize is not None else settings.quantize, device)
-    if adam8bit:
-        _check_bitsandbytes("--adam8bit (8-bit AdamW)", device)
+        # Where the weights are, and the device and dtype, are settled exactly as the flux artist settles them.
+        base_spec = Spec.parse(base or (checkpoint["plan"]["base_spec"] if checkpoint else DEFAULT_BASE))
+        if base_spec.provider != "flux":
+            raise UsageError(f"--base {base_spec} is not a FLUX.1 model: use flux:schnell, flux:dev or flux:/path")
+        weights = FluxArtist(base_spec.model, settings.model_copy(update={"quantize": None}))
+        device, dtype = weights.device, weights.dtype
+        quantize = _check_quantize(quantize if quantize is not None else settings.quantize, device)
+        if adam8bit:
+            _check_bitsandbytes("--adam8bit (8-bit AdamW)", device)
 
-    plan = TrainingPlan(
-        base=weights.source.location,
-        rank=_given(rank, DEFAULT_RANK),
-        resolution=_given(resolution, DEFAULT_RESOLUTION),
-        trigger=subject.trigger or make_trigger(subject.name),
-        optimizer="adamw8bit" if adam8bit else "adamw",
-        learning_rate=_given(learning_rate, DEFAULT_LEARNING_RATE),
-    )
-    if checkpoint is not None:
-        given = {"base": base, "rank": rank, "resolution": resolution, "learning_rate": learning_rate}
-        plan = _plan_to_resume(checkpoint["plan"], plan, given)
-    _check_plan(plan, steps, checkpoint_every)
-    total_steps = _given(steps, DEFAULT_STEPS)
-    if checkpoint is None:
-        (folder / CHECKPOINT_FILE).unlink(missing_ok=True)  # a fresh run starts from nothing
+        plan = TrainingPlan(
+            base=weights.source.location,
+            rank=_given(rank, DEFAULT_RANK),
+            resolution=_given(resolution, DEFAULT_RESOLUTION),
+            trigger=subject.trigger or make_trigger(subject.name),
+            optimizer="adamw8bit" if adam8bit else "adamw",
+            learning_rate=_given(learning_rate, DEFAULT_LEARNING_RATE),
+        )
+        if checkpoint is not None:
+            given = {"base": base, "rank": rank, "resolution": resolution, "learning_rate": learning_rate}
+            plan = _plan_to_resume(checkpoint["plan"], plan, given)
+        _check_plan(plan, steps, checkpoint_every)
+        total_steps = _given(steps, DEFAULT_STEPS)
+        if checkpoint is None:
+            (folder / CHECKPOINT_FILE).unlink(missing_ok=True)  # a fresh run starts from nothing
 
-    local_only = weights._weights_are_local()
-    data = _training_data(subject, folder, plan, local_only, device, dtype, quantize)
-    transformer = _load_transformer(plan, local_only, device, dtype, quantize)
-    lora_parameters = _add_lora(transformer, plan.rank, seed)
-    optimizer = _optimizer(lora_parameters, plan)
-    generator = torch.Generator("cpu").manual_seed(seed)  # photo order, timesteps and noise
-    losses: list[float] = []
-    start = 0
-    if checkpoint is not None:
-        start, losses = _restore(checkpoint, transformer, optimizer, generator, plan.learning_rate)
+        local_only = weights._weights_are_local()
+        data = _training_data(subject, folder, plan, local_only, device, dtype, quantize)
+        transformer = _load_transformer(plan, local_only, device, dtype, quantize)
+        lora_parameters = _add_lora(transformer, plan.rank, seed)
+        optimizer = _optimizer(lora_parameters, plan)
+        generator = torch.Generator("cpu").manual_seed(seed)  # photo order, timesteps and noise
+        losses: list[float] = []
+        start = 0
+        if checkpoint is not None:
+            start, losses = _restore(checkpoint, transformer, optimizer, generator, plan.learning_rate)
 
-    scheduler = _scheduler(plan.base, local_only)
-    transformer.train()
-    for step in range(start, total_steps):
-        try:
-            loss = _loss(transformer, data, scheduler, generator, device, dtype)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(lora_parameters, MAX_GRAD_NORM)
-            optimizer.step()
-            optimizer.zero_grad(set_to_none=True)
-        except torch.cuda.OutOfMemoryError as error:
-            raise SightgagError(
-                "out of GPU memory while training: add --quantize nf4 --adam8bit, or lower --resolution"
-            ) from error
-        losses.append(loss.item())
-        done = step + 1
-        if progress is not None:
-            progress(done, total_steps, losses[-1])
-        if done % checkpoint_every == 0 or done == total_steps:
-            checkpoint_path = folder / CHECKPOINT_FILE
-            _write_checkpoint(checkpoint_path, transformer, optimizer, generator, done, losses, plan, base_spec)
+        scheduler = _scheduler(plan.base, local_only)
+        transformer.train()
+        for step in range(start, total_steps):
+            try:
+                loss = _loss(transformer, data, scheduler, generator, device, dtype)
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(lora_parameters, MAX_GRAD_NORM)
+                optimizer.step()
+                optimizer.zero_grad(set_to_none=True)
+            except torch.cuda.OutOfMemoryError as error:
+                raise SightgagError(
+                    "out of GPU memory while training: add --quantize nf4 --adam8bit, or lower --resolution"
+                ) from error
+            losses.append(loss.item())
+            done = step + 1
+            if progress is not None:
+                progress(done, total_steps, losses[-1])
+            if done % checkpoint_every == 0 or done == total_steps:
+                checkpoint_path = folder / CHECKPOINT_FILE
+                _write_checkpoint(checkpoint_path, transformer, optimizer, generator, done, losses, plan, base_spec)
 
-    lora_path = _save_lora(folder, transformer, dtype)
-    library.update(subject.model_copy(update={"lora": lora_path, "trigger": plan.trigger}))
-    return TrainResult(
-        lora_path=lora_path, trigger=plan.trigger, losses=losses, steps_done=max(start, total_steps), resumed_from=start
-    )
+        lora_path = _save_lora(folder, transformer, dtype)
+        library.update(subject.model_copy(update={"lora": lora_path, "lora_base": plan.base, "trigger": plan.trigger}))
+        return TrainResult(
+            lora_path=lora_path, trigger=plan.trigger, losses=losses, steps_done=max(start, total_steps), resumed_from=start
+        )
+
+
+@contextmanager
+def _training_lock(folder: Path, name: str) -> Iterator[None]:
+    folder.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(folder / LOCK_FILE)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise UsageError(
+            f"{name} is already being trained by another sightgag process: wait for it to finish "
+            f"(then `sightgag train {name} --resume` goes on from its last checkpoint)"
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 # -- the training step ----------------------------------------------------------------------------
