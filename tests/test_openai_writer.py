@@ -141,7 +141,7 @@ def completion(text: str, request: dict) -> dict:
 
 @pytest.fixture
 def settings(monkeypatch, tmp_path) -> Settings:
-    for name in ("XAI_API_KEY", "SIGHTGAG_XAI_API_KEY", "OPENAI_API_KEY", "SIGHTGAG_OPENAI_API_KEY"):
+    for name in ("XAI_API_KEY", "SIGHTGAG_XAI_API_KEY", "OPENAI_API_KEY", "SIGHTGAG_OPENAI_API_KEY", "SIGHTGAG_OPENAI_COMPAT_API_KEY"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("SIGHTGAG_HOME", str(tmp_path))
     monkeypatch.setenv("SIGHTGAG_WRITER_TIMEOUT", "5")
@@ -293,6 +293,27 @@ def test_a_rejected_key_is_a_clear_usage_error(settings, monkeypatch):
         with pytest.raises(UsageError, match="rejected the API key .*401.*XAI_API_KEY"):
             writer.write("a cat in a cape", [])
     assert len(server.requests) == 1  # a 401 is not retried
+
+
+def test_openai_compat_sends_a_gateways_key_only_when_one_is_set(settings, monkeypatch):
+    with ScriptedChatServer(("answer", GOOD)) as server:
+        OpenAICompatWriter("openai-compat", f"{server.url}#m", settings).write("a cat in a cape", [])
+        monkeypatch.setenv("SIGHTGAG_OPENAI_COMPAT_API_KEY", "gateway-secret")
+        keyed = OpenAICompatWriter("openai-compat", f"{server.url}#m", Settings())
+        keyed.write("a cat in a cape", [])
+
+    keyless, sent = server.headers
+    assert keyless["authorization"] != "Bearer gateway-secret"  # a placeholder the openai client needs
+    assert sent["authorization"] == "Bearer gateway-secret"
+    assert "gateway-secret" not in json.dumps(keyed.exchanges)
+
+
+def test_a_gateway_that_refuses_the_key_names_the_setting(settings, monkeypatch):
+    monkeypatch.setenv("SIGHTGAG_OPENAI_COMPAT_API_KEY", "wrong")
+    with ScriptedChatServer(("status", 401)) as server:
+        writer = OpenAICompatWriter("openai-compat", f"{server.url}#m", Settings())
+        with pytest.raises(UsageError, match="rejected the API key .*SIGHTGAG_OPENAI_COMPAT_API_KEY"):
+            writer.write("a cat in a cape", [])
 
 
 def test_openai_gets_the_strict_schema(settings, monkeypatch):

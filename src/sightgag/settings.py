@@ -26,6 +26,9 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "SIGHTGAG_OPENAI_API_KEY")
     )
     bfl_api_key: str | None = Field(default=None, validation_alias=AliasChoices("BFL_API_KEY", "SIGHTGAG_BFL_API_KEY"))
+    openai_compat_api_key: str | None = Field(
+        default=None, description="sent to an openai-compat:URL server that wants a key (vLLM --api-key, LiteLLM)"
+    )
 
     # Writer behaviour.
     writer_timeout: float = Field(default=60.0, description="seconds per LLM call")

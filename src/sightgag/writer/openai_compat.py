@@ -60,6 +60,7 @@ class Provider:
     schema_style: SchemaStyle
     # OpenAI's and xAI's reasoning models refuse `max_tokens`; local servers only know `max_tokens`.
     budget_param: Literal["max_tokens", "max_completion_tokens"] = "max_tokens"
+    key_required: bool = True  # False: sent when set (a gateway's key), else the server is keyless
 
 
 PROVIDERS: dict[str, Provider] = {
@@ -69,7 +70,10 @@ PROVIDERS: dict[str, Provider] = {
         "openai", "https://api.openai.com/v1", "gpt-5-mini", "OPENAI_API_KEY", "openai_strict", "max_completion_tokens"
     ),
     "ollama": Provider("ollama", None, "qwen2.5", None, "grammar"),
-    "openai-compat": Provider("openai-compat", None, None, None, "grammar"),
+    # vLLM started with --api-key, LiteLLM and other gateways want a key; llama.cpp and LM Studio do not.
+    "openai-compat": Provider(
+        "openai-compat", None, None, "SIGHTGAG_OPENAI_COMPAT_API_KEY", "grammar", key_required=False
+    ),
 }
 
 
@@ -273,9 +277,13 @@ class OpenAICompatWriter:
     def _api_key(self) -> str:
         if self.provider.key_env is None:
             return NO_KEY
-        key = {"XAI_API_KEY": self.settings.xai_api_key, "OPENAI_API_KEY": self.settings.openai_api_key}[
-            self.provider.key_env
-        ]
+        key = {
+            "XAI_API_KEY": self.settings.xai_api_key,
+            "OPENAI_API_KEY": self.settings.openai_api_key,
+            "SIGHTGAG_OPENAI_COMPAT_API_KEY": self.settings.openai_compat_api_key,
+        }[self.provider.key_env]
+        if not key and not self.provider.key_required:
+            return NO_KEY
         if not key:
             raise UsageError(
                 f"{self.provider.name} needs {self.provider.key_env}: export {self.provider.key_env}=... "
