@@ -162,6 +162,21 @@ def test_a_vision_model_is_sent_the_photos_and_its_traits_are_kept(tmp_path):
     assert request["response_format"]["type"] == "json_schema"
 
 
+def test_a_vision_server_named_without_a_model_is_asked_for_the_one_it_serves(tmp_path):
+    from test_openai_writer import ScriptedChatServer
+
+    from sightgag.settings import Settings
+    from sightgag.subjects.describe import describe_traits
+
+    library = SubjectLibrary(tmp_path / "home")
+    subject, _ = library.add("Mittens", [orange_cat_photo(tmp_path / "a.jpg")], kind="cat")
+    with ScriptedChatServer(("answer", '{"traits": ["orange tabby coat"]}'), models=["llava-1.6"]) as server:
+        traits = describe_traits(subject, Settings(home=tmp_path / "home"), vision=f"openai-compat:{server.url}")
+
+    assert traits == ["orange tabby coat"]
+    assert server.requests[0]["model"] == "llava-1.6"
+
+
 def test_a_vision_model_answering_junk_is_a_one_line_error(tmp_path):
     from test_openai_writer import ScriptedChatServer
 

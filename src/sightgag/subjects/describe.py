@@ -30,6 +30,6 @@ def describe_traits(subject: Subject, settings: Settings, vision: str | None = N
     spec = Spec.parse(vision)
     writer = OpenAICompatWriter(spec.provider, spec.model, settings)
     try:
-        return describe_subject(writer.client, writer.model, subject.name, subject.kind, images)
+        return describe_subject(writer.client, writer.served_model(), subject.name, subject.kind, images)
     except openai.OpenAIError as error:
         raise SightgagError(f"{writer.spec} could not describe {subject.name}'s photos: {error}") from None

@@ -139,9 +139,7 @@ class OpenAICompatWriter:
         request = clean_request(request)
         if not 1 <= n <= MAX_CANDIDATES:
             raise UsageError(f"n must be between 1 and {MAX_CANDIDATES}, not {n}")
-        if self.model is None:
-            self.model = self._first_served_model()
-
+        self.served_model()
         schema = provider_schema(self.provider.schema_style, n)
         conversation = [
             {"role": "system", "content": system_prompt()},
@@ -290,6 +288,12 @@ class OpenAICompatWriter:
                 "or pick another writer with --writer"
             )
         return key
+
+    def served_model(self) -> str:
+        """The model to ask: the one named in the spec, else the first the server lists (asked once)."""
+        if self.model is None:
+            self.model = self._first_served_model()
+        return self.model
 
     def _first_served_model(self) -> str:
         try:
