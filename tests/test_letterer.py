@@ -11,6 +11,7 @@ import pytest
 from examples import MITTENS_CAPTION, mittens_concept
 from PIL import Image
 
+from sightgag.concept import Box
 from sightgag.errors import UsageError
 from sightgag.letterer import STYLES, LetteringError, letter, letter_with_boxes
 from sightgag.letterer.fonts import OPENMOJI, Typeface, covers, font_file
@@ -172,6 +173,24 @@ def test_balloon_sits_near_its_speaker_and_off_every_face() -> None:
         for face in faces.values():
             region = changed[int(face.top) : int(face.bottom), int(face.left) : int(face.right)]
             assert region.mean() < 0.05
+
+
+def test_balloon_keeps_off_text_painted_in_the_picture() -> None:
+    concept = mittens_concept()
+    original = picture(1024)
+    words = "You will never untangle me, tiny fluffy fool!"
+    (where_it_went,) = letter_with_boxes(original, concept, "balloon", words).texts
+    left, top, right, bottom = where_it_went.box
+    # A sign painted right where the balloon would go, as the sketch artist reports its signs.
+    sign = Box(x=left / 1024, y=top / 1024, w=(right - left) / 1024, h=(bottom - top) / 1024)
+
+    lettered = letter_with_boxes(original, concept, "balloon", words, keep_clear=[sign])
+
+    (moved,) = lettered.texts
+    new_left, new_top, new_right, new_bottom = moved.box
+    assert new_right <= left or new_left >= right or new_bottom <= top or new_top >= bottom
+    changed = (np.asarray(lettered.image) != np.asarray(original)).any(axis=2)
+    assert changed[int(top) : int(bottom), int(left) : int(right)].mean() < 0.1  # a tail may cross it, no more
 
 
 def test_labels_split_an_expectation_vs_reality_caption_over_the_cast() -> None:

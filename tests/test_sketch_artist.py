@@ -2,6 +2,7 @@
 
 import io
 
+import numpy as np
 import pytest
 from examples import mittens_concept, mittens_subject
 from PIL import Image, ImageChops, ImageStat
@@ -143,6 +144,19 @@ def test_sign_text_is_painted_on_a_sign():
     assert ImageStat.Stat(difference).mean[0] > 10
 
 
+def test_the_painted_sign_is_reported_for_the_letterer_to_keep_clear():
+    concept = mittens_concept()
+    signed = SketchArtist().paint([concept], seeds=[1], width=640, height=480)
+    unsigned = SketchArtist().paint([concept.model_copy(update={"sign_text": None})], seeds=[1], width=640, height=480)
+
+    (box,) = signed.keep_clear[0]
+    left, top, right, bottom = signed.details["panels"][0]["sign"]
+    assert (box.x * 640, box.y * 480, (box.x + box.w) * 640, (box.y + box.h) * 480) == pytest.approx(
+        (left, top, right, bottom)
+    )
+    assert unsigned.keep_clear == [[]]
+
+
 def test_a_subjects_colour_tints_its_glyph():
     concept = mittens_concept()
     orange, _ = panel_of(concept, subjects=[mittens_subject()])
@@ -154,3 +168,22 @@ def test_a_subjects_colour_tints_its_glyph():
         for name, image in (("grey", greyed), ("orange", orange))
     }
     assert saturation["grey"] < saturation["orange"] * 0.8
+
+
+def test_a_gag_keeps_its_sign_clear_when_it_is_lettered_again(tmp_path):
+    from sightgag.settings import Settings
+    from sightgag.studio import Studio
+
+    studio = Studio(writer="offline", artist="sketch", settings=Settings(home=tmp_path))
+    concept = mittens_concept()
+    gag = studio.make("my cat Mittens as a superhero", concepts=[concept], seed=1, size=(512, 512), lettering="none")
+    assert studio.gallery.get(gag.id).keep_clear == gag.keep_clear and len(gag.keep_clear[0]) == 1
+
+    relettered = studio.reletter(gag.id, lettering="balloon")
+
+    (sign,) = gag.keep_clear[0]
+    left, top = round(sign.x * 512), round(sign.y * 512)
+    right, bottom = round((sign.x + sign.w) * 512), round((sign.y + sign.h) * 512)
+    changed = (np.asarray(Image.open(gag.renders[0])) != np.asarray(Image.open(relettered.images[0]))).any(axis=2)
+    assert changed.mean() > 0.01  # a balloon was set...
+    assert changed[top:bottom, left:right].mean() < 0.1  # ...off the sign (a tail may cross it)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from sightgag.concept import Concept
+from sightgag.concept import Box, Concept
 
 
 class Gag(BaseModel):
@@ -26,6 +26,9 @@ class Gag(BaseModel):
     writer: str
     artist: str
     artist_details: dict = Field(default_factory=dict, description="model id, steps, guidance, prompts: what the artist used")
+    keep_clear: list[list[Box]] = Field(
+        default_factory=list, description="per image, where the artist painted text that lettering keeps off"
+    )
     seed: int
     width: int
     height: int

@@ -15,7 +15,7 @@ from PIL import Image
 
 from sightgag import auto
 from sightgag.artist import Artist, load_artist
-from sightgag.concept import Concept
+from sightgag.concept import Box, Concept
 from sightgag.errors import UsageError
 from sightgag.gag import Gag
 from sightgag.gallery import Gallery, new_gag_id, now_iso
@@ -242,6 +242,7 @@ class Studio:
         for draft in drafts:
             gag = draft.gag
             renders = painting.images[offset : offset + len(gag.concepts)]
+            gag.keep_clear = painting.keep_clear[offset : offset + len(gag.concepts)]
             offset += len(gag.concepts)
             gag.artist = artist.spec
             gag.artist_details = painting.details
@@ -249,7 +250,7 @@ class Studio:
 
             mark = time.perf_counter()
             report("lettering", 0, len(renders))
-            lettered = self._letter(renders, gag.concepts, gag.lettering)
+            lettered = self._letter(renders, gag.concepts, gag.lettering, gag.keep_clear)
             gag.timings["letterer"] = time.perf_counter() - mark
             report("lettering", len(renders), len(renders))
             # The record is written once, so "total" covers everything but filing it.
@@ -280,7 +281,7 @@ class Studio:
             concepts = [_with_caption(concept, caption) for concept in concepts]
         renders = [_load(path) for path in gag.renders]
         style = lettering or gag.lettering
-        images = self._letter(renders, concepts, style)
+        images = self._letter(renders, concepts, style, gag.keep_clear)
         gag = gag.model_copy(update={"concepts": concepts})
         return self.gallery.replace_images(gag, images, lettering=style)
 
@@ -298,14 +299,21 @@ class Studio:
                 exchanges.clear()
         return concepts[:n]
 
-    def _letter(self, images: list[Image.Image], concepts: list[Concept], lettering: str | None) -> list[Image.Image]:
+    def _letter(
+        self,
+        images: list[Image.Image],
+        concepts: list[Concept],
+        lettering: str | None,
+        keep_clear: Sequence[Sequence[Box]] = (),
+    ) -> list[Image.Image]:
         from sightgag.letterer import letter
         from sightgag.letterer.errors import CaptionTooLongError
 
         lettered = []
-        for image, concept in zip(images, concepts):
+        for index, (image, concept) in enumerate(zip(images, concepts)):
+            clear = keep_clear[index] if index < len(keep_clear) else ()
             try:
-                lettered.append(letter(image, concept, style=lettering))
+                lettered.append(letter(image, concept, style=lettering, keep_clear=clear))
             except CaptionTooLongError:
                 if lettering is not None:
                     raise  # the user asked for this style: say it cannot fit, and how to fix it

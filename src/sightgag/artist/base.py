@@ -7,7 +7,7 @@ from typing import Callable, Protocol
 
 from PIL import Image
 
-from sightgag.concept import CastMember, Concept
+from sightgag.concept import Box, CastMember, Concept
 from sightgag.subjects import Subject
 
 # Called as progress(done, total) while painting, for progress bars and server events.
@@ -20,6 +20,9 @@ class Painting:
 
     images: list[Image.Image]
     details: dict = field(default_factory=dict)  # model id, steps, guidance, prompts...
+    # Per image, what lettering must not cover: text the artist painted into the scene (a sign, a
+    # slide), as boxes on the unit canvas. Empty when the artist cannot know (Flux puts signs anywhere).
+    keep_clear: list[list[Box]] = field(default_factory=list)
 
 
 class Artist(Protocol):

@@ -8,12 +8,13 @@ distance from the speaker's head, sitting below it, and smaller lettering.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image, ImageDraw
 
-from sightgag.concept import Concept
+from sightgag.concept import Box, Concept
 from sightgag.letterer.errors import CaptionTooLongError
 from sightgag.letterer.fit import fit
 from sightgag.letterer.fonts import COMIC_NEUE_BOLD, DEJAVU_SANS_BOLD, NOTO_SANS_CJK_BOLD, SOURCE_SANS_BOLD
@@ -34,9 +35,9 @@ PADDING = 0.4  # white space inside the balloon around the text, in font sizes
 OUTLINE = 0.09  # the balloon's outline, in font sizes
 SHRINK = 0.85  # the sizes tried, each this much smaller than the last
 GRID = 17  # positions tried across and down
-# What a spot costs: covering faces most, then bodies, distance from the speaker's head, sitting
-# below it, and smaller lettering.
-FACE_COST, BODY_COST, BELOW_COST, SMALL_COST = 50.0, 2.0, 1.0, 0.6
+# What a spot costs: covering faces most, then the picture's own text (a sign is half the joke),
+# then bodies, distance from the speaker's head, sitting below it, and smaller lettering.
+FACE_COST, SIGN_COST, BODY_COST, BELOW_COST, SMALL_COST = 50.0, 50.0, 2.0, 1.0, 0.6
 
 
 @dataclass(frozen=True)
@@ -48,16 +49,18 @@ class Balloon:
     covers_a_face: bool
 
 
-def letter_balloon(image: Image.Image, concept: Concept, text: str) -> Lettered:
-    """The caption in a speech balloon near concept.caption.speaker (the hero when no speaker is named)."""
+def letter_balloon(image: Image.Image, concept: Concept, text: str, keep_clear: Sequence[Box] = ()) -> Lettered:
+    """The caption in a speech balloon near concept.caption.speaker (the hero when no speaker is named),
+    off the faces and off `keep_clear` (unit-canvas boxes of text painted in the picture)."""
     lettered = image.copy()
     speaker_name = concept.caption.speaker or concept.hero.name
     speaker = next((member for member in concept.cast if member.name == speaker_name), concept.hero)
     bodies = [cast_rect(member.box, lettered) for member in concept.cast]
     faces = [face_rect(body) for body in bodies]
     speaker_face = face_rect(cast_rect(speaker.box, lettered))
+    signs = [cast_rect(box, lettered) for box in keep_clear]
 
-    balloon = _place_balloon(lettered, text, speaker_face, faces, bodies)
+    balloon = _place_balloon(lettered, text, speaker_face, faces, bodies, signs)
     outline = max(2, round(balloon.block.size * OUTLINE))
     tail = _tail(balloon, speaker_face, gap=0.015 * min(lettered.size))
     _draw_balloon(lettered, balloon, tail, outline)
@@ -69,7 +72,9 @@ def letter_balloon(image: Image.Image, concept: Concept, text: str) -> Lettered:
     return Lettered(lettered, "balloon", [drawn])
 
 
-def _place_balloon(image: Image.Image, text: str, speaker_face: Rect, faces: list[Rect], bodies: list[Rect]) -> Balloon:
+def _place_balloon(
+    image: Image.Image, text: str, speaker_face: Rect, faces: list[Rect], bodies: list[Rect], signs: list[Rect]
+) -> Balloon:
     """The best-scoring balloon over every size from the largest down to the minimum legible one."""
     width, height = image.size
     min_size = min_legible_size(image)
@@ -82,7 +87,7 @@ def _place_balloon(image: Image.Image, text: str, speaker_face: Rect, faces: lis
             if (block.size, block.lines) in tried:
                 continue
             tried.add((block.size, block.lines))
-            balloon = _best_position(image, block, speaker_face, faces, bodies, max_size)
+            balloon = _best_position(image, block, speaker_face, faces, bodies, signs, max_size)
             if balloon is not None and (best is None or balloon.cost < best.cost):
                 best = balloon
         if size <= min_size:
@@ -131,7 +136,13 @@ def _radii(block: Block) -> tuple[float, float]:
 
 
 def _best_position(
-    image: Image.Image, block: Block, speaker_face: Rect, faces: list[Rect], bodies: list[Rect], max_size: int
+    image: Image.Image,
+    block: Block,
+    speaker_face: Rect,
+    faces: list[Rect],
+    bodies: list[Rect],
+    signs: list[Rect],
+    max_size: int,
 ) -> Balloon | None:
     """The cheapest spot for a balloon holding `block`, over a grid of centres (None if it cannot fit)."""
     width, height = image.size
@@ -145,13 +156,18 @@ def _best_position(
     half_x, half_y = radius_x * math.sqrt(math.pi) / 2, radius_y * math.sqrt(math.pi) / 2
     area = 4 * half_x * half_y
 
+    def overlap(rect: Rect) -> np.ndarray:
+        overlap_x = np.clip(np.minimum(xs + half_x, rect.right) - np.maximum(xs - half_x, rect.left), 0, None)
+        overlap_y = np.clip(np.minimum(ys + half_y, rect.bottom) - np.maximum(ys - half_y, rect.top), 0, None)
+        return overlap_x * overlap_y
+
     def covered(rects: list[Rect]) -> np.ndarray:
-        total = np.zeros((GRID, GRID))
-        for rect in rects:
-            overlap_x = np.clip(np.minimum(xs + half_x, rect.right) - np.maximum(xs - half_x, rect.left), 0, None)
-            overlap_y = np.clip(np.minimum(ys + half_y, rect.bottom) - np.maximum(ys - half_y, rect.top), 0, None)
-            total += overlap_x * overlap_y
-        return total / area
+        """The share of the balloon over `rects`."""
+        return sum((overlap(rect) for rect in rects), np.zeros((GRID, GRID))) / area
+
+    def hidden(rects: list[Rect]) -> np.ndarray:
+        """How much of each of `rects` the balloon hides (a small sign under a big balloon is all gone)."""
+        return sum((overlap(rect) / max(rect.width * rect.height, 1.0) for rect in rects), np.zeros((GRID, GRID)))
 
     face_cover = covered(faces)
     head_x, head_y = speaker_face.center[0], speaker_face.top
@@ -159,7 +175,14 @@ def _best_position(
     # Comics put balloons above the speaker's head; a balloon below it reads as someone else's.
     below = np.clip(ys - head_y, 0, None) / height
     smaller = 1 - block.size / max_size
-    cost = FACE_COST * face_cover + BODY_COST * covered(bodies) + distance + BELOW_COST * below + SMALL_COST * smaller
+    cost = (
+        FACE_COST * face_cover
+        + SIGN_COST * hidden(signs)
+        + BODY_COST * covered(bodies)
+        + distance
+        + BELOW_COST * below
+        + SMALL_COST * smaller
+    )
     i, j = np.unravel_index(np.argmin(cost), cost.shape)
     return Balloon(
         (float(xs[i, 0]), float(ys[0, j])), (radius_x, radius_y), block, float(cost[i, j]), bool(face_cover[i, j] > 0)

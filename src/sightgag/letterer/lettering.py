@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import get_args
 
 from PIL import Image
 
-from sightgag.concept import Concept, Lettering
+from sightgag.concept import Box, Concept, Lettering
 from sightgag.letterer.balloon import letter_balloon
 from sightgag.letterer.caption import letter_caption
 from sightgag.letterer.errors import LetteringError
@@ -21,19 +22,31 @@ STYLES: tuple[str, ...] = get_args(Lettering)  # ("meme", "caption", "balloon", 
 MEME_SPLIT = re.compile(r"\s*(?:\||\n)\s*")
 
 
-def letter(image: Image.Image, concept: Concept, style: str | None = None, caption: str | None = None) -> Image.Image:
+def letter(
+    image: Image.Image,
+    concept: Concept,
+    style: str | None = None,
+    caption: str | None = None,
+    keep_clear: Sequence[Box] = (),
+) -> Image.Image:
     """The picture with the caption set in real type.
 
     style: one of STYLES; None uses concept.caption.lettering.
     caption: the text to set; None uses concept.caption.text (and, for memes, concept.caption.setup
     as the top line). The result is RGB and the picture's size, except for the `caption` style,
     which adds a white band under the picture, as a magazine cartoon does.
+    keep_clear: boxes on the unit canvas with text of the picture's own (a painted sign), which a
+    balloon keeps off as it keeps off faces.
     """
-    return letter_with_boxes(image, concept, style, caption).image
+    return letter_with_boxes(image, concept, style, caption, keep_clear).image
 
 
 def letter_with_boxes(
-    image: Image.Image, concept: Concept, style: str | None = None, caption: str | None = None
+    image: Image.Image,
+    concept: Concept,
+    style: str | None = None,
+    caption: str | None = None,
+    keep_clear: Sequence[Box] = (),
 ) -> Lettered:
     """As letter(), also returning each block of text drawn and its ink box (for OCR checks and tests)."""
     style = style or concept.caption.lettering
@@ -50,7 +63,7 @@ def letter_with_boxes(
     if style == "caption":
         return letter_caption(picture, text)
     if style == "balloon":
-        return letter_balloon(picture, concept, text)
+        return letter_balloon(picture, concept, text, keep_clear)
     return letter_label(picture, concept, text)
 
 

@@ -78,8 +78,18 @@ class SketchArtist:
             if progress is not None:
                 progress(index + 1, len(concepts))
         return Painting(
-            images=images, details={"model": "sketch", "credit": CREDIT, "seeds": list(seeds), "panels": panels}
+            images=images,
+            details={"model": "sketch", "credit": CREDIT, "seeds": list(seeds), "panels": panels},
+            keep_clear=[_signs(panel, width, height) for panel in panels],
         )
+
+
+def _signs(panel: dict, width: int, height: int) -> list[Box]:
+    """The panel's painted sign, if it has one, on the unit canvas: a balloon over it would hide half the joke."""
+    if not panel["sign"]:
+        return []
+    left, top, right, bottom = panel["sign"]
+    return [Box(x=left / width, y=top / height, w=(right - left) / width, h=(bottom - top) / height)]
 
 
 @dataclass
