@@ -139,6 +139,21 @@ def test_a_bare_name_gets_an_invented_foil_and_up_to_eight_distinct_concepts(wri
     assert all(concept.foils for concept in concepts)
 
 
+@pytest.mark.parametrize(
+    "request_text, hero, kind",
+    [("three pigeons running a bakery", "Three pigeons", "pigeon"), ("the twins building a sandcastle", "The twins", "twin")],
+)
+def test_a_plural_hero_is_counted_out_of_its_kind_and_its_verbs_agree(writer, request_text, hero, kind):
+    concepts = writer.write(request_text, [], n=8, seed=3)
+
+    assert {concept.hero.kind for concept in concepts} == {kind}
+    for concept in concepts:
+        for text in (concept.premise, concept.moment):
+            assert not re.search(rf"^{hero}(, [^,]+,)? (stays|stands|sits|treats|squares|stares|is)\b", text), text
+            assert f"being a {kind}" not in text
+    assert any(re.search(rf"^{hero}(, [^,]+,)? (stay|stand|sit|treat|square|stare)\b", c.premise + c.moment) for c in concepts)
+
+
 def test_the_writer_says_what_it_is_and_calls_no_model(writer):
     writer.write("me vs Monday", [], n=2, seed=1)
 

@@ -38,7 +38,7 @@ class Staging:
 STAGINGS: dict[Device, Staging] = {
     Device.mock_heroic: Staging(
         titles=("{Hero} Rises", "The Last Stand of {Hero}", "{Hero} vs. {Foil}", "The Battle of {Place}"),
-        premise="{hero}{doing_} treats a standoff with {foil} as the final battle of an epic saga.",
+        premise="{hero}{doing_} treat{hero_s} a standoff with {foil} as the final battle of an epic saga.",
         moment=(
             "{hero_name} mid-leap, cape billowing, {limb} raised at {foil}; {foil} just sit{foil_s} there, motionless"
         ),
@@ -64,9 +64,9 @@ STAGINGS: dict[Device, Staging] = {
             "It Looked Smaller Online",
             "Honey, I Grew the {Foil}",
         ),
-        premise="{hero}{doing_} squares up to {foil}, about forty times bigger, and refuses to back down.",
+        premise="{hero}{doing_} square{hero_s} up to {foil}, about forty times bigger, and refuse{hero_s} to back down.",
         moment=(
-            "{hero_name} stands tiny and defiant in the lower left, {limb} raised, "
+            "{hero_name} stand{hero_s} tiny and defiant in the lower left, {limb} raised, "
             "as {foil} tower{foil_s} over the whole frame"
         ),
         hero_expression="wildly overconfident",
@@ -87,7 +87,7 @@ STAGINGS: dict[Device, Staging] = {
         titles=("{Hero}, {Role}", "The {Role} Will See You Now", "A True Professional", "{Hero} Means Business"),
         premise="{hero} {doing_now} with the total seriousness of a seasoned professional, despite being {a_kind}.",
         moment=(
-            "{hero_name} stands upright like a person, {doing_now}, "
+            "{hero_name} stand{hero_s} upright like a person, {doing_now}, "
             "one {limb} gesturing at {foil} with complete professional gravity"
         ),
         hero_expression="utterly serious, professional",
@@ -107,9 +107,9 @@ STAGINGS: dict[Device, Staging] = {
     ),
     Device.role_reversal: Staging(
         titles=("Under New Management", "The Tables Have Turned", "Who's in Charge Now", "{Hero} Runs Things Now"),
-        premise="The usual order is flipped: {hero} is in charge and {foil} {foil_has} to obey.",
+        premise="The usual order is flipped: {hero} {hero_is} in charge and {foil} {foil_has} to obey.",
         moment=(
-            "{hero_name} stands over {foil}, {limb} pointing firmly; "
+            "{hero_name} stand{hero_s} over {foil}, {limb} pointing firmly; "
             "{foil} sit{foil_s} obediently, waiting for instructions"
         ),
         hero_expression="smug authority",
@@ -129,9 +129,9 @@ STAGINGS: dict[Device, Staging] = {
     ),
     Device.deadpan: Staging(
         titles=("Just Another Tuesday", "{Hero} Is Not Impressed", "Business as Usual", "Totally Normal Day"),
-        premise="{hero}{doing_} stays completely unbothered while {foil} turn{foil_s} everything into chaos.",
+        premise="{hero}{doing_} stay{hero_s} completely unbothered while {foil} turn{foil_s} everything into chaos.",
         moment=(
-            "{hero_name} sits perfectly calm, staring straight at the camera, "
+            "{hero_name} sit{hero_s} perfectly calm, staring straight at the camera, "
             "while {foil} cause{foil_s} total chaos behind"
         ),
         hero_expression="flat, unimpressed stare at the camera",
@@ -177,7 +177,7 @@ STAGINGS: dict[Device, Staging] = {
     Device.literalized_idiom: Staging(
         titles=("{Idiom}", "Literally {Idiom}", "Figure of Speech"),
         premise="The saying '{idiom}' taken completely literally, with {hero} right in the middle of it.",
-        moment="{hero_name} stares, baffled, at {foil}, exactly as the saying goes",
+        moment="{hero_name} stare{hero_s}, baffled, at {foil}, exactly as the saying goes",
         hero_expression="baffled, eyebrows raised",
         hero_pose="leaning back, one {limb} pointing",
         foil_expression="",

@@ -281,7 +281,10 @@ class _Staged:
             "Place_title": _title(re.sub(r"^the\s+", "", place or "the living room")),
             "kind": kind,
             "Kind": _title(_plural(hero.kind)),
-            "a_kind": _article(hero.kind) if hero.name != "Me" else "only human",
+            "a_kind": _plural(hero.kind) if hero.plural else _article(hero.kind) if hero.name != "Me" else "only human",
+            # The hero's verbs agree with it: "the twins stay unbothered", "Mittens stays unbothered".
+            "hero_s": "" if hero.plural else "s",
+            "hero_is": "are" if hero.plural else "is",
             "treat": treat,
             "Treat": treat.capitalize(),
             "TREAT": treat.upper(),

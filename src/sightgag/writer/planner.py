@@ -73,7 +73,8 @@ ELDERS = frozenset({"grandma", "grandpa"})
 PEOPLE = frozenset(
     "boss coworker colleague friend neighbor neighbour roommate teacher intern manager landlord barista mailman "
     "postman plumber dentist doctor nurse accountant lawyer chef man woman guy lady person baby toddler kid "
-    "teenager student professor coach trainer wizard knight pirate ninja cowboy astronaut king queen".split()
+    "teenager student professor coach trainer wizard knight pirate ninja cowboy astronaut king queen twin "
+    "child boy girl bride groom tourist".split()
 )
 COWORKERS = frozenset("boss coworker colleague intern manager accountant".split())
 DEPARTMENTS = frozenset("accounting hr it marketing sales legal payroll finance engineering support ops".split())
@@ -500,8 +501,10 @@ def parse_character(words: list[str], subjects: list[Subject]) -> Character:
     head_words = [word for word in head_words if word.lower() not in DETERMINERS] or head_words
     head = " ".join(head_words)
     plural = _is_plural(head_words[-1]) if head_words else False
-    # Compound nouns keep both words ("waffle iron", "office printer"); the kind is never longer.
-    kind_words = [word.lower() for word in head_words[-2:]]
+    # Compound nouns keep both words ("waffle iron", "office printer"); the kind is never longer,
+    # and never counts ("three pigeons" are pigeons).
+    counted = [word.lower() for word in head_words[-2:] if word.lower() not in _QUANTITIES]
+    kind_words = counted or [word.lower() for word in head_words[-1:]]
     kind = " ".join(kind_words[:-1] + [singular(kind_words[-1])]) if kind_words else "thing"
     if determiner == "my":
         label = f"my {head}"
@@ -525,6 +528,7 @@ def parse_character(words: list[str], subjects: list[Subject]) -> Character:
 
 
 _TRAILING_PREPOSITIONS = frozenset("off on from in at with under into onto over near by behind next who that".split())
+_QUANTITIES = frozenset("two three four five six seven eight nine ten twelve dozen dozens several many few both".split())
 _MASS_NOUNS = frozenset("crime gravity laundry traffic homework taxes bureaucracy capitalism wifi math time".split())
 
 
