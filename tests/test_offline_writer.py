@@ -37,6 +37,9 @@ REQUESTS = [
     ("grandma as a DJ", "Grandma", None),
     ("a penguin doing my taxes", "penguin", None),
     ("Mittens vs. the vacuum cleaner in the kitchen", "Mittens", "vacuum cleaner"),
+    ("my roommate trying to assemble IKEA furniture", "my roommate", "IKEA furniture"),
+    ("my husband losing to the GPS", "My husband", "GPS"),
+    ("my two cats arguing about who gets the sunny spot", "my two cats", "sunny spot"),
 ]
 
 

@@ -292,7 +292,12 @@ def plan_request(request: str, subjects: list[Subject] | None = None) -> Plan:
 
     # A topic is what a talk is against; a named partner ("José and Zoë") is the foil of last resort.
     if plan.foil is None and plan.topic:
-        plan.foil = parse_character(plan.topic.split(), subjects)
+        words = plan.topic.split()
+        if words[0].lower() in _QUESTION_WORDS:  # "who gets the sunny spot": the sunny spot is at stake
+            at = next((i for i, word in enumerate(words) if word.lower() in DETERMINERS), None)
+            words = words[at:] if at is not None else []
+        if words:
+            plan.foil = parse_character(words, subjects)
     if plan.foil is None and plan.others:
         plan.foil = plan.others.pop(0)
     if plan.foil is not None:
@@ -318,7 +323,9 @@ def _segment(words: list[str]) -> list[_Segment]:
         current = segments[-1]
         following = words[index + 1].lower() if index + 1 < len(words) else ""
         bare_action = current.kind == "action" and len(current.words) == 1
-        if lower in {"as", "is", "becomes", "becoming"} and following in {"a", "an", "the"} | {""} or lower == "as":
+        if current.kind == "topic" and (current.words[0].lower() if current.words else lower) in _QUESTION_WORDS:
+            current.words.append(word)  # "about who gets the sunny spot": the whole question is the topic
+        elif lower in {"as", "is", "becomes", "becoming"} and following in {"a", "an", "the"} | {""} or lower == "as":
             segments.append(_Segment("role", lower))
         elif lower in {"vs", "versus", "against", "v"} and not bare_action:
             segments.append(_Segment("foil", lower))
@@ -408,7 +415,15 @@ def _read_action(plan: Plan, segment: _Segment, subjects: list[Subject]) -> None
             return
     if not obj:
         return
-    if stems & ACTIVITY_VERBS and not (aimed and lowered[aimed_at] in {"at", "with", "against", "from"}):
+    if stems & _INFINITIVE_VERBS and aimed and lowered[aimed_at] == "to" and aimed_at == 0 and len(obj) > 1:
+        # "trying to assemble IKEA furniture": what is done, and to what, is in the infinitive.
+        action = plan.action
+        _read_action(plan, _Segment("action", obj[0].lower(), obj), subjects)
+        plan.action = action
+        return
+    # "losing to the GPS": whoever you lose to is the foil.
+    opponent = aimed and (lowered[aimed_at] in {"at", "with", "against", "from"} or "lose" in stems)
+    if stems & ACTIVITY_VERBS and not opponent:
         plan.activity = plan.activity or _strip_determiners(obj)
     elif plan.foil is None:
         plan.foil = parse_character(obj, subjects)
@@ -457,7 +472,8 @@ def parse_character(words: list[str], subjects: list[Subject]) -> Character:
     # Family titles and kinds before a name: "grandma Rosa", "my cat Mittens", "my boss Karen".
     names = [word for word in core if word[:1].isupper()]
     title = next((FAMILY[word] for word in core_lower if word in FAMILY), None)
-    if names and core[-1][:1].isupper():
+    # "the GPS", "the IRS": an acronym with an article is a thing, not someone's name.
+    if names and core[-1][:1].isupper() and not (determiner == "the" and core[-1].isupper()):
         # The name is the run of capitalised words that ends the phrase.
         first_name_at = len(core)
         while first_name_at > 0 and core[first_name_at - 1][:1].isupper():
@@ -528,6 +544,8 @@ def parse_character(words: list[str], subjects: list[Subject]) -> Character:
 
 
 _TRAILING_PREPOSITIONS = frozenset("off on from in at with under into onto over near by behind next who that".split())
+_QUESTION_WORDS = frozenset("who what whether why how which".split())
+_INFINITIVE_VERBS = frozenset("try attempt learn want need refuse pretend plan decide fail struggle manage".split())
 _QUANTITIES = frozenset("two three four five six seven eight nine ten twelve dozen dozens several many few both".split())
 _MASS_NOUNS = frozenset("crime gravity laundry traffic homework taxes bureaucracy capitalism wifi math time".split())
 
