@@ -177,16 +177,22 @@ def _fit(phrases: list[_Phrase], join, tokenizer, budget: int) -> tuple[str, int
     def real(indices: list[int]) -> int:
         return _count(tokenizer, join([phrases[i] for i in indices]))
 
-    for measure in (planned, real):
-        kept = [order[0]]
-        for index in order[1:]:
-            trial = sorted([*kept, index])
-            if measure(trial) <= budget:
-                kept = trial
+    kept = _most_important_that_fit(order, planned, budget)
+    tokens = real(kept)
+    if tokens > budget or tokens != planned(kept):
+        kept = _most_important_that_fit(order, real, budget)
         tokens = real(kept)
-        if tokens <= budget and (measure is real or tokens == planned(kept)):
-            break
     return join([phrases[i] for i in kept]), tokens
+
+
+def _most_important_that_fit(order: list[int], count, budget: int) -> list[int]:
+    """The phrases kept, tried in order of importance, each kept if the text still fits; in reading order."""
+    kept = [order[0]]
+    for index in order[1:]:
+        trial = sorted([*kept, index])
+        if count(trial) <= budget:
+            kept = trial
+    return kept
 
 
 def _count(tokenizer, text: str) -> int:
