@@ -157,6 +157,15 @@ def test_a_plural_hero_is_counted_out_of_its_kind_and_its_verbs_agree(writer, re
     assert any(re.search(rf"^{hero}(, [^,]+,)? (stay|stand|sit|treat|square|stare)\b", c.premise + c.moment) for c in concepts)
 
 
+def test_a_person_is_never_told_apart_by_acting_like_one_the_foil_comes_to_life_instead(writer):
+    concepts = writer.write("my husband losing to the GPS", [], n=8, seed=1)
+    (brought_to_life,) = [concept for concept in concepts if concept.device is Device.anthropomorphism]
+
+    assert "despite being" not in brought_to_life.premise
+    assert "the GPS has a face" in brought_to_life.premise
+    assert brought_to_life.hero.name.lower() == "my husband"
+
+
 def test_the_writer_says_what_it_is_and_calls_no_model(writer):
     writer.write("me vs Monday", [], n=2, seed=1)
 

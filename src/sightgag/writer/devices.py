@@ -7,7 +7,7 @@ Text patterns use the same slots as the caption lines (see jokes.py) plus {Hero}
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sightgag.concept import Device
 from sightgag.writer.jokes import Line
@@ -313,6 +313,21 @@ PARODIES: dict[str, Parody] = {
         ),
     ),
 }
+
+# A person behaving like a person is no joke: with a person for a hero, the foil comes to life.
+FOIL_COMES_TO_LIFE = replace(
+    STAGINGS[Device.anthropomorphism],
+    titles=("{Hero} Has Been Noticed", "{Foil} Has Opinions", "A Difference of Opinion"),
+    premise="{hero}{doing_} discover{hero_s} that {foil} {foil_has} a face, feelings and strong opinions about {hero}.",
+    moment=(
+        "{hero_name} freeze{hero_s} mid-gesture as {foil} look{foil_s} back with a human face, "
+        "arms folded, clearly unimpressed"
+    ),
+    hero_expression="caught out, eyebrows up",
+    hero_pose="frozen mid-gesture, leaning away",
+    foil_expression="human face, deeply unimpressed",
+    foil_pose="arms folded like a person",
+)
 
 # Requests that name a format get it; otherwise the hero's kind picks one.
 PARODY_KEYS: dict[str, str] = {

@@ -23,7 +23,7 @@ from sightgag.concept import MAX_SIGN_CHARS, Box, Caption, CastMember, Concept, 
 from sightgag.errors import UsageError
 from sightgag.settings import Settings
 from sightgag.subjects import Subject
-from sightgag.writer.devices import LIMBS, PARODIES, PARODY_KEYS, STAGINGS, Parody, Staging
+from sightgag.writer.devices import FOIL_COMES_TO_LIFE, LIMBS, PARODIES, PARODY_KEYS, STAGINGS, Parody, Staging
 from sightgag.writer.jokes import DEFAULT_TREAT, GROUP_LINES, IDIOMS, LINES, TREATS, Idiom, Line, fill, usable
 from sightgag.writer.planner import Character, Plan, parse_character, plan_request, singular
 from sightgag.writer.request import clean_request
@@ -191,8 +191,9 @@ class _Staged:
         self, plan: Plan, device: Device, rng: random.Random, used_foils: set[str], used_captions: set[str], first: bool
     ):
         self.plan, self.device, self.rng, self.first = plan, device, rng, first
-        self.staging: Staging = STAGINGS[device]
         self.hero = plan.hero
+        person = device is Device.anthropomorphism and self.hero.is_person
+        self.staging: Staging = FOIL_COMES_TO_LIFE if person else STAGINGS[device]
         self.scene = plan.scene
         self.used_captions = used_captions
         self.idiom: Idiom | None = self._idiom() if device is Device.literalized_idiom else None
