@@ -16,7 +16,7 @@ import os
 import secrets
 import shutil
 import sqlite3
-from contextlib import closing
+import threading
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -64,13 +64,21 @@ class Gallery:
         self.folder = self.home / "gallery"
         self.folder.mkdir(parents=True, exist_ok=True)
         self.database = self.home / "sightgag.db"
-        with closing(self._connect()) as db, db:
+        self._local = threading.local()
+        with self._db() as db:
             db.executescript(SCHEMA)
         self._sweep_staging()
 
-    def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.database, timeout=30)
-        db.execute("PRAGMA journal_mode=WAL")  # readers (the server's pages) never block a writer
+    def _db(self) -> sqlite3.Connection:
+        """This thread's connection, opened once: opening one costs more than filing the row it is for.
+
+        Use it as `with self._db() as db:`, which commits (or rolls back) without closing it.
+        """
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self.database, timeout=30)
+            db.execute("PRAGMA journal_mode=WAL")  # readers (the server's pages) never block a writer
+            self._local.db = db
         return db
 
     def _sweep_staging(self) -> None:
@@ -94,7 +102,7 @@ class Gallery:
             for image, path in [*zip(renders, gag.renders), *zip(images, gag.images)]:
                 write_png(image, staging / path.name, record)
             os.replace(staging, final)
-            with closing(self._connect()) as db, db:
+            with self._db() as db:
                 db.execute(
                     "INSERT INTO gags (id, created, request, record) VALUES (?, ?, ?, ?)",
                     (gag.id, gag.created, gag.request, gag.model_dump_json()),
@@ -119,7 +127,7 @@ class Gallery:
                 write_png(image, partial, record)
                 os.replace(partial, path)
                 written.append(path)
-            with closing(self._connect()) as db, db:
+            with self._db() as db:
                 db.execute("UPDATE gags SET record = ? WHERE id = ?", (updated.model_dump_json(), gag.id))
         except BaseException:
             for path in written:
@@ -132,7 +140,7 @@ class Gallery:
         gag_id = gag_id.strip()
         if not gag_id:
             raise UsageError("no gag id given: `sightgag gallery list` shows them")
-        with closing(self._connect()) as db:
+        with self._db() as db:
             rows = db.execute(
                 "SELECT record FROM gags WHERE id = ? OR id LIKE ? ESCAPE '\\' ORDER BY id LIMIT 2",
                 (gag_id, _like_prefix(gag_id)),
@@ -148,20 +156,20 @@ class Gallery:
 
     def list(self, limit: int = 20) -> list[Gag]:
         """The newest gags first."""
-        with closing(self._connect()) as db:
+        with self._db() as db:
             rows = db.execute("SELECT record FROM gags ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
         return [Gag.model_validate_json(row[0]) for row in rows]
 
     def delete(self, gag_id: str) -> Gag:
         """Remove a gag's row and its pictures (the LLM log keeps its exchanges)."""
         gag = self.get(gag_id)
-        with closing(self._connect()) as db, db:
+        with self._db() as db:
             db.execute("DELETE FROM gags WHERE id = ?", (gag.id,))
         shutil.rmtree(self.folder / gag.id, ignore_errors=True)
         return gag
 
     def count(self) -> int:
-        with closing(self._connect()) as db:
+        with self._db() as db:
             return db.execute("SELECT COUNT(*) FROM gags").fetchone()[0]
 
     # -- the LLM log ------------------------------------------------------------------------
@@ -170,7 +178,7 @@ class Gallery:
         """Keep every prompt and response a writer sent and got, failures included."""
         if not exchanges:
             return
-        with closing(self._connect()) as db, db:
+        with self._db() as db:
             db.executemany(
                 "INSERT INTO exchanges (gag_id, started, provider, model, prompt, response, error, duration_s)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -190,12 +198,13 @@ class Gallery:
             )
 
     def exchanges(self, gag_id: str | None = None, limit: int = 50) -> list[dict]:
-        with closing(self._connect()) as db:
-            db.row_factory = sqlite3.Row
+        with self._db() as db:
+            rows = db.cursor()
+            rows.row_factory = sqlite3.Row  # on this query only: the connection is shared
             if gag_id is None:
-                rows = db.execute("SELECT * FROM exchanges ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+                rows = rows.execute("SELECT * FROM exchanges ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
             else:
-                rows = db.execute("SELECT * FROM exchanges WHERE gag_id = ? ORDER BY id", (gag_id,)).fetchall()
+                rows = rows.execute("SELECT * FROM exchanges WHERE gag_id = ? ORDER BY id", (gag_id,)).fetchall()
         return [dict(row) for row in rows]
 
 

@@ -12,8 +12,8 @@ import os
 import re
 import shutil
 import sqlite3
+import threading
 import unicodedata
-from contextlib import closing
 from pathlib import Path
 
 from sightgag.errors import UsageError
@@ -60,18 +60,23 @@ class SubjectLibrary:
         self.folder = self.home / "subjects"
         self.folder.mkdir(parents=True, exist_ok=True)
         self.database = self.home / "sightgag.db"
-        with closing(self._connect()) as db, db:
+        self._local = threading.local()
+        with self._db() as db:
             db.executescript(SCHEMA)
         for leftover in self.folder.glob(".staging-*"):
             shutil.rmtree(leftover, ignore_errors=True)
 
-    def _connect(self) -> sqlite3.Connection:
-        return sqlite3.connect(self.database, timeout=30)
+    def _db(self) -> sqlite3.Connection:
+        """This thread's connection, opened once (`with self._db() as db:` commits without closing it)."""
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = self._local.db = sqlite3.connect(self.database, timeout=30)
+        return db
 
     # -- reading ------------------------------------------------------------------------------
 
     def list(self) -> list[Subject]:
-        with closing(self._connect()) as db:
+        with self._db() as db:
             rows = db.execute("SELECT record FROM subjects ORDER BY key").fetchall()
         return [Subject.model_validate_json(row[0]) for row in rows]
 
@@ -162,7 +167,7 @@ class SubjectLibrary:
 
     def remove(self, name: str) -> Subject:
         subject = self.get(name)
-        with closing(self._connect()) as db, db:
+        with self._db() as db:
             db.execute("DELETE FROM subjects WHERE key = ?", (subject.name.casefold(),))
         shutil.rmtree(self.folder / folder_name(subject.name), ignore_errors=True)
         return subject
@@ -171,7 +176,7 @@ class SubjectLibrary:
         return self.folder / folder_name(subject.name)
 
     def _store(self, subject: Subject, folder: Path) -> None:
-        with closing(self._connect()) as db, db:
+        with self._db() as db:
             db.execute(
                 "INSERT OR REPLACE INTO subjects (key, folder, record) VALUES (?, ?, ?)",
                 (subject.name.casefold(), folder.name, subject.model_dump_json()),
