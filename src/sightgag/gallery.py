@@ -199,12 +199,12 @@ class Gallery:
 
     def exchanges(self, gag_id: str | None = None, limit: int = 50) -> list[dict]:
         with self._db() as db:
-            rows = db.cursor()
-            rows.row_factory = sqlite3.Row  # on this query only: the connection is shared
+            cursor = db.cursor()
+            cursor.row_factory = sqlite3.Row  # on this query only: the connection is shared
             if gag_id is None:
-                rows = rows.execute("SELECT * FROM exchanges ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+                rows = cursor.execute("SELECT * FROM exchanges ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
             else:
-                rows = rows.execute("SELECT * FROM exchanges WHERE gag_id = ? ORDER BY id", (gag_id,)).fetchall()
+                rows = cursor.execute("SELECT * FROM exchanges WHERE gag_id = ? ORDER BY id", (gag_id,)).fetchall()
         return [dict(row) for row in rows]
 
 

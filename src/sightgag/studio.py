@@ -309,9 +309,10 @@ class Studio:
         from sightgag.letterer import letter
         from sightgag.letterer.errors import CaptionTooLongError
 
+        # Artists that cannot know where they painted text (and gags filed before keep_clear) report nothing.
+        keep_clear = [*keep_clear, *[()] * (len(images) - len(keep_clear))]
         lettered = []
-        for index, (image, concept) in enumerate(zip(images, concepts)):
-            clear = keep_clear[index] if index < len(keep_clear) else ()
+        for image, concept, clear in zip(images, concepts, keep_clear):
             try:
                 lettered.append(letter(image, concept, style=lettering, keep_clear=clear))
             except CaptionTooLongError:
