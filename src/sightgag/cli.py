@@ -208,6 +208,9 @@ def gallery_rerender(gag_id: Annotated[str, typer.Argument(help="a gag id or a u
     studio = _studio("offline", "sketch")
     with _ProgressBars(enabled=not as_json and sys.stderr.isatty()) as bars:
         gag = studio.rerender(gag_id, progress=bars)
+    if gag.artist_details.get("seeded") is False and not as_json:
+        # An artist without seeds (xai) cannot paint the same picture twice; say so rather than pretend.
+        err.print(f"{gag.artist} takes no seed: this is a new picture of the same concept", style="dim", highlight=False)
     _print_gag_paths(gag, as_json)
 
 
