@@ -146,9 +146,16 @@ def refresh() -> Registry:
 
 def factory(role: str, name: str) -> Factory:
     """The factory registered for a provider; UsageError naming the known ones if there is none."""
-    provider = registry().get(role, name)
+    found = registry()
+    provider = found.get(role, name)
     if provider is None:
-        raise UsageError(f"unknown {_singular(role)} {name!r}: use one of {', '.join(registry().names(role))}")
+        if not any(provider.built_in for provider in found.all()):
+            # An installed sightgag whose metadata predates its entry points: nothing of its own is registered.
+            raise SightgagError(
+                "sightgag's own backends are not registered in this environment: reinstall sightgag "
+                "(pip install -e . in a checkout, or pip install --force-reinstall sightgag)"
+            )
+        raise UsageError(f"unknown {_singular(role)} {name!r}: use one of {', '.join(found.names(role))}")
     return provider.load()
 
 
