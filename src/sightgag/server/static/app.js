@@ -199,7 +199,8 @@ function fillPicker(select, fallback, providers = []) {
     option.dataset.testid = "provider";
     return option;
   });
-  select.replaceChildren(element("option", { value: "", textContent: `default: ${fallback}` }), ...options);
+  // "default", as the size picker says it; which one that is shows in the header and on hover.
+  select.replaceChildren(element("option", { value: "", textContent: "default", title: `the server's default: ${fallback}` }), ...options);
 }
 
 async function loadInfo() {
