@@ -230,3 +230,14 @@ def test_doctor_reports_the_broken_plugin_and_the_rest_work(test_plugins_install
 
     painted = sightgag_cli("make", REQUEST, "--writer", "offline", "--artist", "sketch", "--json", home=tmp_path)
     assert painted.returncode == 0, painted.stderr
+
+
+def test_the_documented_example_is_the_tested_plugin():
+    """docs/plugins.md shows the code of tests/plugins/hello, so the example in the docs is one that runs."""
+    docs = (PYPROJECT.parent / "docs" / "plugins.md").read_text(encoding="utf-8")
+    plugin = PYPROJECT.parent / "tests" / "plugins" / "hello"
+    code = (plugin / "sightgag_hello" / "__init__.py").read_text(encoding="utf-8")
+    body = code.split('"""', 2)[2].replace("from __future__ import annotations\n\n", "").strip()
+    assert body in docs
+    tables = (plugin / "pyproject.toml").read_text(encoding="utf-8").split('[project.entry-points."sightgag.writers"]')[1]
+    assert '[project.entry-points."sightgag.writers"]' + tables.split("[tool.setuptools]")[0] in docs
