@@ -117,6 +117,25 @@ def test_the_installed_metadata_matches_pyproject_once_sightgag_is_reinstalled()
     assert sorted(installed) == sorted(declared)
 
 
+def test_an_installed_wheel_reads_its_builtins_from_its_metadata_and_does_not_clash_with_itself(monkeypatch):
+    """Installed from a wheel there is no pyproject.toml beside the code: the distribution's metadata is read."""
+    lines = {}
+    for entry in plugins.entry_points_in(PYPROJECT):
+        lines.setdefault(entry.group, []).append(f"{entry.name} = {entry.value}")
+    text = "".join(f"[{group}]\n" + "\n".join(entries) + "\n\n" for group, entries in lines.items())
+    wheel = FakeDistribution("sightgag", text)
+    monkeypatch.setattr(plugins, "source_pyproject", lambda: None)
+    monkeypatch.setattr(importlib.metadata, "distribution", lambda name: wheel)
+    monkeypatch.setattr(importlib.metadata, "entry_points", lambda group: wheel.entry_points.select(group=group))
+
+    registry = plugins.refresh()
+
+    assert registry.clashes == []  # its own entry points are not taken for a plugin's
+    assert all(provider.built_in for provider in registry.all())
+    assert sorted(registry.names("artists")) == sorted(entry.name for entry in plugins.entry_points_in(PYPROJECT) if entry.group == "sightgag.artists")
+    assert load_artist("sketch", Settings()).spec == "sketch"
+
+
 # Installed plugins.
 
 
