@@ -242,6 +242,7 @@ def test_a_server_that_does_not_answer_in_time_is_a_timeout(xai):
         (Reply.json(200, {"data": [{"b64_json": base64.b64encode(b"GIF? no").decode()}]}), r"is not a picture \(7 bytes"),
         (Reply.json(200, {"data": [{"revised_prompt": "a cat"}]}), r"without an image or an image URL"),
         (Reply.json(200, {"data": [], "block_reason": "sexual content"}), r"moderation refused the prompt \(sexual content\)"),
+        (Reply.json(200, {"data": []}), r"answered without any image: try again"),
     ],
 )
 def test_a_malformed_answer_is_a_clear_one_line_error(xai, reply, message):

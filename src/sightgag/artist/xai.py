@@ -58,7 +58,10 @@ MODERATION_WORDS = ("moderat", "content policy", "safety", "blocked")
 
 
 def nearest_aspect_ratio(width: int, height: int) -> str:
-    """xAI's aspect ratio closest in shape to width x height (compared on a log scale, so 2:1 and 1:2 are as far from 1:1)."""
+    """xAI's aspect ratio closest in shape to width x height.
+
+    Compared on a log scale, so that 2:1 and 1:2 are equally far from 1:1.
+    """
     if width <= 0 or height <= 0:
         raise UsageError(f"bad size {width}x{height}: use positive WIDTHxHEIGHT, e.g. 1024x768")
     wanted = math.log(width / height)
@@ -192,17 +195,20 @@ class XaiArtist:
                 f"xAI sent junk instead of an image answer (HTTP {response.status_code}, "
                 f"{response.headers.get('content-type', 'no content type')}): {_snippet(response.text)}"
             )
-        if answer.get("block_reason") or not data:
-            reason = answer.get("block_reason") or "no image came back"
+        if answer.get("block_reason"):
             raise SightgagError(
-                f"xAI's moderation refused the prompt ({_snippet(str(reason))}): reword the request, or ask for a different joke"
+                f"xAI's moderation refused the prompt ({_snippet(str(answer['block_reason']))}): "
+                "reword the request, or ask for a different joke"
             )
+        if not data:
+            raise SightgagError("xAI answered without any image: try again")
         item = data[0]
         if not isinstance(item, dict):
             raise SightgagError(f"xAI sent junk instead of an image answer: {_snippet(response.text)}")
         if item.get("respect_moderation") is False:
             raise SightgagError(
-                "xAI's moderation withheld the picture (respect_moderation: false): reword the request, or ask for a different joke"
+                "xAI's moderation withheld the picture (respect_moderation: false): "
+                "reword the request, or ask for a different joke"
             )
         return item
 
@@ -219,7 +225,9 @@ class XaiArtist:
         if code in (401, 403):
             return UsageError(f"xAI rejected the API key (HTTP {code}{detail}): check XAI_API_KEY")
         if code == 402:
-            return SightgagError("xAI says the account is out of credits (HTTP 402): add credits at https://console.x.ai")
+            return SightgagError(
+                "xAI says the account is out of credits (HTTP 402): add credits at https://console.x.ai"
+            )
         tries = f" after {self.settings.xai_retries + 1} tries" if self.settings.xai_retries else ""
         if code == 429:
             return SightgagError(
@@ -229,7 +237,8 @@ class XaiArtist:
             return SightgagError(f"xAI is failing (HTTP {code}{detail}){tries}: try again later")
         if code == 400 and any(word in detail.lower() for word in MODERATION_WORDS):
             return SightgagError(
-                f"xAI's moderation refused the prompt (HTTP 400{detail}): reword the request, or ask for a different joke"
+                f"xAI's moderation refused the prompt (HTTP 400{detail}): "
+                "reword the request, or ask for a different joke"
             )
         return SightgagError(f"xAI refused the request (HTTP {code}{detail}): this is a sightgag bug, please report it")
 
