@@ -228,7 +228,7 @@ def test_a_server_that_does_not_answer_in_time_is_a_timeout(xai):
     xai.delay = 1.0
     started = time.monotonic()
 
-    with pytest.raises(SightgagError, match=r"xAI did not answer within 0.2 s \(1 tries\): .*SIGHTGAG_XAI_TIMEOUT"):
+    with pytest.raises(SightgagError, match=r"xAI did not answer within 0.2 s \(1 try\): .*SIGHTGAG_XAI_TIMEOUT"):
         paint_one(xai, xai_timeout=0.2, xai_retries=0)
     assert time.monotonic() - started < 1.0
 

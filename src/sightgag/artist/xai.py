@@ -174,9 +174,10 @@ class XaiArtist:
         try:
             response = client.post(path, body=body, cast_to=httpx.Response)
         except openai.APITimeoutError:
+            tries = self.settings.xai_retries + 1
             raise SightgagError(
                 f"xAI did not answer within {self.settings.xai_timeout:g} s "
-                f"({self.settings.xai_retries + 1} tries): try again later or raise SIGHTGAG_XAI_TIMEOUT"
+                f"({tries} {'try' if tries == 1 else 'tries'}): try again later or raise SIGHTGAG_XAI_TIMEOUT"
             ) from None
         except openai.APIConnectionError as error:
             raise SightgagError(
