@@ -80,6 +80,10 @@ if [ "$WHAT" = test ]; then
   portable_llama_cpp
   echo "==> installing sightgag with its test dependencies"
   "$PIP" install --quiet $BINARY_ONLY -e ".[test]"
+  # The example plugin (a writer and an artist named hello) and one that fails to import, which the plugin
+  # tests find by entry point like any installed plugin. --no-deps: their only dependency is sightgag itself.
+  echo "==> installing the test plugins"
+  "$PIP" install --quiet --no-deps -e tests/plugins/hello -e tests/plugins/broken
 elif [ "$WHAT" = local ]; then
   portable_llama_cpp
   echo "==> installing sightgag with the embedded local model"

@@ -215,6 +215,40 @@ def test_on_a_phone_the_page_fits_the_screen_and_paints_straight_away(server, op
     assert script_errors == []
 
 
+def test_the_writer_and_artist_pickers_list_every_provider_and_paint_with_a_plugin(server, open_page):
+    """The pickers show what `sightgag plugins` lists (the example `hello` plugin included); one that cannot run is disabled."""
+    page, script_errors = open_page(server, DESKTOP)
+    info = page.request.get("/api/info").json()
+    page.get_by_test_id("options").click()
+
+    for role in ("writer", "artist"):
+        picker = page.get_by_test_id(role)
+        offered = picker.locator("option").evaluate_all("options => options.map(option => option.value)")
+        assert offered == ["", *(provider["name"] for provider in info[f"{role}s"])]
+        expect(picker.locator("option").first).to_have_text("default")
+        expect(picker.locator("option").first).to_have_attribute("title", f"the server's default: {info[role]}")
+    artists = {provider["name"]: provider for provider in info["artists"]}
+    assert {"sketch", "flux", "bfl", "xai"} <= set(artists)
+    assert "openai-compat" not in [provider["name"] for provider in info["writers"]]  # the server's settings only
+    assert not artists["xai"]["ready"]  # no XAI_API_KEY where this server runs
+    expect(page.locator("[data-testid=artist] option[value=xai]")).to_be_disabled()
+    if "hello" not in artists:
+        pytest.fail("the example plugin is not installed: run scripts/setup.sh test (it installs tests/plugins/*)")
+    expect(page.locator("[data-testid=artist] option[value=hello]")).to_contain_text("sightgag-hello")
+    expect(page.locator("[data-testid=artist] option[value=broken]")).to_be_disabled()  # fails to import
+    snap(page, "desktop-8-pickers", full_page=False)
+
+    page.get_by_test_id("example").first.click()
+    page.get_by_test_id("writer").select_option("hello")
+    page.get_by_test_id("artist").select_option("hello")
+    page.get_by_test_id("size").select_option("512x512")
+    page.get_by_test_id("paint-now").click()
+    expect(page.get_by_test_id("result-image")).to_be_visible(timeout=RENDER_TIMEOUT)
+    gag = page.request.get("/api/gallery").json()[0]
+    assert (gag["writer"], gag["artist"]) == ("hello", "hello")
+    assert script_errors == []
+
+
 def test_errors_are_shown_as_one_clear_line(server, open_page, tmp_path):
     page, script_errors = open_page(server, DESKTOP)
     error = page.get_by_test_id("error")

@@ -70,3 +70,31 @@ def test_errors_reach_the_client_as_openai_errors(client, server):
     with pytest.raises(openai.BadRequestError) as unknown:
         client.images.generate(model="flux:/home/someone/weights", prompt="my cat")
     assert "cannot be chosen by a request" in unknown.value.message
+
+
+def test_the_model_names_any_registered_artist_grok_imagine_and_plugins_included(tmp_path):
+    from xai_server import FakeXai
+
+    with FakeXai() as xai:
+        env = {"SIGHTGAG_WRITER": "offline", "SIGHTGAG_ARTIST": "sketch", "XAI_API_KEY": xai.key, "SIGHTGAG_XAI_URL": xai.url}
+        with running_server(tmp_path / "home", env) as base_url:
+            client = openai.OpenAI(base_url=f"{base_url}/v1", api_key="unused", max_retries=0, timeout=60)
+            newest_artist = lambda: httpx.get(f"{base_url}/api/gallery").json()[0]["artist"]  # noqa: E731
+
+            grok = client.images.generate(model="grok-imagine-image", prompt="my cat as a superhero", response_format="b64_json")
+            assert newest_artist() == "xai:grok-imagine-image"
+            # The picture came from xAI (its aspect ratio asked for), and its rewording is the revised prompt.
+            (body,) = xai.bodies
+            assert body["aspect_ratio"] == "1:1" and body["model"] == "grok-imagine-image"
+            assert grok.data[0].revised_prompt.startswith("A vivid illustration: ")
+
+            client.images.generate(model="xai:grok-imagine-image-quality", prompt="my dog at a job interview")
+            assert newest_artist() == "xai:grok-imagine-image-quality"
+
+            if "hello" not in [row["name"] for row in httpx.get(f"{base_url}/api/info").json()["artists"]]:
+                pytest.fail("the example plugin is not installed: run scripts/setup.sh test (it installs tests/plugins/*)")
+            client.images.generate(model="hello", prompt="my cat as a superhero", size="256x256")
+            assert newest_artist() == "hello"
+
+            with pytest.raises(openai.APIStatusError, match="fails to import"):
+                client.images.generate(model="broken", prompt="my cat as a superhero")

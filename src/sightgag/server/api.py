@@ -81,10 +81,11 @@ class SubjectEdit(_Body):
 
 
 def info(server: Server) -> dict:
-    """The server's default backends, the lettering styles and example requests."""
+    """The server's default backends and those a request may pick, the lettering styles and example requests."""
     return {
         "writer": server.backends.default_writer,
         "artist": server.backends.default_artist,
+        **server.backends.choices(),  # "writers" and "artists": what a request may pick, for the page
         "lettering_styles": list(STYLES),
         "examples": EXAMPLES,
         "max_n": MAX_N,

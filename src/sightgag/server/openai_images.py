@@ -4,10 +4,11 @@ The prompt goes through the writer like any request, so what comes back is a gag
 rendering; `revised_prompt` carries the image prompt the writer's concept became, as DALL-E 3 and
 xAI's image API report theirs. The model name picks the artist:
 
-    sketch                          -> sketch
     flux-schnell, flux.1-schnell    -> flux:schnell
     flux-dev, flux.1-dev            -> flux:dev
-    PROVIDER:MODEL                  -> that artist spec (within what a request may name)
+    grok-imagine-image[-...]        -> xai:that model
+    PROVIDER or PROVIDER:MODEL      -> that artist (any registered one, plugins too: `sightgag plugins`),
+                                       within what a request may name
     dall-e-3, gpt-image-1, others   -> the server's default artist
 
 Each request is a job in the same queue as /api/jobs, so concurrent requests are batched too.
@@ -25,14 +26,13 @@ from starlette.concurrency import run_in_threadpool
 
 from sightgag.artist.prompt import describe
 from sightgag.server.api import image_path
-from sightgag.server.backends import Backends
+from sightgag.server.backends import Backends, request_artists
 from sightgag.server.jobs import MAX_SIDE, MIN_SIDE, JobRequest, check_size
 from sightgag.server.security import require_key
 from sightgag.server.state import Server
 from sightgag.studio import MAX_N
 
 MODELS = {
-    "sketch": "sketch",
     "flux-schnell": "flux:schnell",
     "flux.1-schnell": "flux:schnell",
     "flux-dev": "flux:dev",
@@ -72,8 +72,10 @@ def artist_for_model(model: str | None, backends: Backends) -> str:
     name = (model or "").strip().lower()
     if name in MODELS:
         return MODELS[name]
-    if ":" in name:
-        return backends.artist_spec(model)
+    if name.startswith("grok-imagine-"):
+        return backends.artist_spec(f"xai:{name}")
+    if ":" in name or name in request_artists():
+        return backends.artist_spec(name)
     return backends.default_artist
 
 
@@ -93,8 +95,10 @@ async def generate_images(body: ImageGenerationRequest, request: Request, server
     gag = await run_in_threadpool(server.studio.gallery.get, job.gag_id)
     subjects = [subject for name in gag.subjects if (subject := server.studio.subjects.find(name))]
     data = []
+    # An artist that rewrites prompts (xAI) reports what it painted from; the others paint the description.
+    rewritten = gag.artist_details.get("revised_prompts") or []
     for index, concept in enumerate(gag.concepts):
-        revised = describe(concept, subjects)
+        revised = (rewritten[index] if index < len(rewritten) else None) or describe(concept, subjects)
         if body.response_format == "b64_json":
             png = image_path(server.studio.gallery, gag, index).read_bytes()
             data.append(Image(b64_json=base64.b64encode(png).decode("ascii"), revised_prompt=revised))

@@ -480,3 +480,22 @@ def _split_compat_target(target: str | None) -> tuple[str, str | None]:
 def _one_line(text: object, limit: int = 200) -> str:
     line = " ".join(str(text).split())
     return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+# Factories for the entry points in pyproject.toml: one per provider, called as factory(model, settings).
+
+
+def grok(model: str | None, settings: Settings) -> OpenAICompatWriter:
+    return OpenAICompatWriter("grok", model, settings)
+
+
+def openai_writer(model: str | None, settings: Settings) -> OpenAICompatWriter:
+    return OpenAICompatWriter("openai", model, settings)
+
+
+def ollama(model: str | None, settings: Settings) -> OpenAICompatWriter:
+    return OpenAICompatWriter("ollama", model, settings)
+
+
+def openai_compat(model: str | None, settings: Settings) -> OpenAICompatWriter:
+    return OpenAICompatWriter("openai-compat", model, settings)

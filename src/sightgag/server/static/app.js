@@ -190,14 +190,27 @@ function setBusy(busy) {
 // ---------------------------------------------------------------------------------------------------
 // Info, examples and subjects
 
+/** A writer or artist picker: the server's default first, then every provider a request may name
+ * (built-in or plugin, as `sightgag plugins` lists them); those that cannot run here are shown, disabled, with why. */
+function fillPicker(select, fallback, providers = []) {
+  const options = providers.map(({ name, origin, ready, why }) => {
+    const from = origin === "built-in" ? "" : ` · ${origin}`;
+    const option = element("option", { value: name, textContent: `${name}${from}${ready ? "" : " (not ready)"}`, title: why, disabled: !ready });
+    option.dataset.testid = "provider";
+    return option;
+  });
+  // "default", as the size picker says it; which one that is shows in the header and on hover.
+  select.replaceChildren(element("option", { value: "", textContent: "default", title: `the server's default: ${fallback}` }), ...options);
+}
+
 async function loadInfo() {
   state.info = await api("/api/info");
   const { writer, artist, examples = [] } = state.info;
   const backends = $("#backends");
   backends.textContent = `writer ${writer} · artist ${artist}`;
   backends.hidden = false;
-  $("#writer").placeholder = writer;
-  $("#artist").placeholder = artist;
+  fillPicker($("#writer"), writer, state.info.writers);
+  fillPicker($("#artist"), artist, state.info.artists);
   const box = $("#examples");
   box.replaceChildren(
     ...examples.map((example) => {
