@@ -14,7 +14,7 @@ import threading
 from sightgag.artist import Artist, load_artist
 from sightgag.errors import UsageError
 from sightgag.spec import Spec
-from sightgag.studio import DEFAULT_SIZE, Studio
+from sightgag.studio import Studio
 from sightgag.writer import Writer, load_writer
 
 REQUEST_WRITERS = ("offline", "grok", "openai", "ollama")
@@ -70,13 +70,6 @@ class Backends:
                 "bfl[:MODEL], or set SIGHTGAG_ARTIST (e.g. to a local folder) where the server runs"
             )
         return str(spec)
-
-    def check_size(self, artist: str, size: tuple[int, int] | None) -> None:
-        """Refuse a size the artist cannot paint now, rather than fail the job later."""
-        if Spec.parse(artist).provider in ("flux", "kontext"):
-            from sightgag.artist.flux import check_size
-
-            check_size(*(size or DEFAULT_SIZE))
 
     # -- loaded backends ------------------------------------------------------------------------
 
