@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import http.client
 import logging
+import os
 import re
 import socket
 import sqlite3
@@ -61,8 +62,6 @@ def serve_command(*args: str, env: dict[str, str] | None = None) -> subprocess.C
 
 
 def _clean_environment() -> dict[str, str]:
-    import os
-
     return {name: value for name, value in os.environ.items() if not name.startswith("SIGHTGAG_")}
 
 
@@ -280,7 +279,8 @@ def test_reletter_racing_a_delete_answers_404(public_app, monkeypatch, when):
         return filed
 
     monkeypatch.setattr(studio.gallery, "replace_images", deleted_meanwhile)
-    response = TestClient(public_app).post(f"/api/gallery/{gag.id}/reletter", json={"lettering": "meme"}, headers=BEARER)
+    client = TestClient(public_app)
+    response = client.post(f"/api/gallery/{gag.id}/reletter", json={"lettering": "meme"}, headers=BEARER)
 
     assert response.status_code == 404, response.text
     assert response.json()["detail"] == f"no gag {gag.id!r} in the gallery"
@@ -291,9 +291,8 @@ def test_reletter_racing_a_delete_answers_404(public_app, monkeypatch, when):
 
 def test_every_response_refuses_framing_and_sniffing_and_the_page_has_a_strict_policy(public_app):
     client = TestClient(public_app)
-    page, data, refused, docs = (
-        client.get("/"), client.get("/api/info", headers=BEARER), client.get("/api/info"), client.get("/docs", headers=BEARER)
-    )  # fmt: skip
+    page, refused = client.get("/"), client.get("/api/info")
+    data, docs = client.get("/api/info", headers=BEARER), client.get("/docs", headers=BEARER)
 
     for response in (page, data, refused, docs):
         assert response.headers["x-frame-options"] == "DENY"
@@ -326,6 +325,15 @@ def test_what_an_artist_can_never_paint_is_refused_before_queuing(public_app, fi
 
     assert native.status_code == 400 and message in native.json()["detail"]
     assert openai_style.status_code == 400 and message in openai_style.json()["error"]["message"]
+    assert _job_count(public_app) == 0
+
+
+@pytest.mark.parametrize(("writer", "key"), [("grok", "XAI_API_KEY"), ("openai", "OPENAI_API_KEY")])
+def test_a_writer_without_its_key_is_refused_before_queuing(public_app, writer, key):
+    response = TestClient(public_app).post(
+        "/api/jobs", json={"request": "my cat as a pirate", "writer": writer}, headers=BEARER
+    )
+    assert response.status_code == 400 and key in response.json()["detail"]
     assert _job_count(public_app) == 0
 
 

@@ -72,7 +72,8 @@ def check_key(key: SecretStr) -> None:
     secret = key.get_secret_value()
     if len(secret) < MIN_KEY_LENGTH:
         raise UsageError(
-            f"SIGHTGAG_API_KEY is {len(secret)} characters: use at least {MIN_KEY_LENGTH}, e.g. make one with {MAKE_A_KEY}"
+            f"SIGHTGAG_API_KEY is {len(secret)} characters: use at least {MIN_KEY_LENGTH}, "
+            f"e.g. make one with {MAKE_A_KEY}"
         )
     if not all("!" <= character <= "~" for character in secret):
         raise UsageError(
