@@ -226,6 +226,23 @@ def test_an_unexpected_error_is_a_500_with_an_error_id_and_no_paths(public_app, 
     assert openai_style.status_code == 500 and INTERNAL_ERROR.fullmatch(openai_style.json()["error"]["message"])
 
 
+def test_a_job_that_fails_unexpectedly_reports_an_error_id_and_no_paths(public_app, monkeypatch, caplog):
+    server = public_app.state.server
+    job = TestClient(public_app).post("/api/jobs", json={"request": "my cat as a pirate"}, headers=BEARER).json()
+
+    def broken(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", "/home/alice/.local/share/sightgag/gallery")
+
+    monkeypatch.setattr(server.studio, "finish", broken)
+    with caplog.at_level(logging.ERROR, logger="sightgag.server"):
+        server.worker.run(server.jobs.claim(8))
+
+    failed = server.jobs.get(job["id"])
+    assert failed.status == "failed"
+    (error_id,) = INTERNAL_ERROR.fullmatch(failed.error).groups()
+    assert [record for record in caplog.records if record.exc_info and error_id in record.getMessage()]
+
+
 def test_a_500_keeps_the_connection_open_and_logs_its_traceback_once(tmp_path):
     home = tmp_path / "home"
     with running_server(home, BACKENDS) as base_url:

@@ -222,9 +222,9 @@ class JobQueue:
         db = self._db()
         db.execute("BEGIN IMMEDIATE")  # two sendings of one request must not both miss the other
         try:
-            job_id = self._earlier_job(db, fingerprint, key, repeat.retry)
-            if job_id is None:
-                job_id = secrets.token_hex(8)
+            earlier = self._earlier_job(db, fingerprint, key, repeat.retry)
+            job_id = earlier or secrets.token_hex(8)
+            if earlier is None:
                 now = _now()
                 db.execute(
                     "INSERT INTO jobs (id, status, params, batch_key, images, created, updated)"
@@ -235,15 +235,12 @@ class JobQueue:
                     "INSERT INTO job_requests (job_id, idempotency_key, fingerprint, created) VALUES (?, ?, ?, ?)",
                     (job_id, key, fingerprint, now),
                 )
-                created = True
-            else:
-                created = False
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
             raise
         job = self._get_many([job_id])[0]
-        if created:
+        if earlier is None:
             self.on_change(job)
         return job
 
