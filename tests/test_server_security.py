@@ -50,14 +50,15 @@ def public_app(studio_settings):
     return create_app(ServerSettings(host="0.0.0.0", api_key=KEY), studio_settings)
 
 
-def serve_command(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+def serve_command(home: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """`sightgag serve *args` with its home in `home`, for arguments that stop it before it serves."""
     return subprocess.run(
         [sys.executable, "-m", "sightgag.cli", "serve", *args],
         capture_output=True,
         text=True,
         check=False,
         timeout=60,
-        env={**_clean_environment(), **BACKENDS, **(env or {})},
+        env={**_clean_environment(), **BACKENDS, "SIGHTGAG_HOME": str(home), **(env or {})},
     )
 
 
@@ -97,9 +98,9 @@ def test_the_key_is_trimmed_and_never_shown_by_the_settings():
     assert KEY not in repr(settings) and KEY not in str(settings.model_dump())
 
 
-def test_the_command_refuses_a_blank_or_short_key_in_one_line_saying_how_to_make_one():
+def test_the_command_refuses_a_blank_or_short_key_in_one_line_saying_how_to_make_one(tmp_path):
     for key, host in [("", "0.0.0.0"), ("   ", "0.0.0.0"), ("short", "127.0.0.1")]:
-        result = serve_command("--host", host, "--port", "0", env={"SIGHTGAG_API_KEY": key})
+        result = serve_command(tmp_path, "--host", host, "--port", "0", env={"SIGHTGAG_API_KEY": key})
         assert result.returncode == 2, (key, result.stderr)
         assert result.stderr.count("\n") == 1 and MAKE_A_KEY in result.stderr
         assert result.stdout == ""  # no banner: nothing was served
@@ -410,19 +411,19 @@ def test_the_openai_clients_retries_after_a_timeout_make_one_job(tmp_path):
 
 
 @pytest.mark.parametrize("port", ["-1", "70000"])
-def test_a_port_out_of_range_is_a_one_line_usage_error(port):
-    result = serve_command("--port", port)
+def test_a_port_out_of_range_is_a_one_line_usage_error(port, tmp_path):
+    result = serve_command(tmp_path, "--port", port)
     assert result.returncode == 2
     assert result.stderr == f"error: --port {port} is not a port: use 1 to 65535, or 0 for any free one\n"
     assert result.stdout == ""
 
 
-def test_a_port_in_use_is_one_line_and_no_banner():
+def test_a_port_in_use_is_one_line_and_no_banner(tmp_path):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        result = serve_command("--port", str(port))
+        result = serve_command(tmp_path, "--port", str(port))
 
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1 and f"port {port} is in use" in result.stderr
@@ -453,8 +454,8 @@ def test_a_bracketed_ipv6_host_is_served_and_shown_once_bracketed(tmp_path):
         assert httpx.get(f"{base_url}/api/info").status_code == 200  # Host [::1]:PORT passes the rebinding check
 
 
-def test_a_host_that_is_no_address_or_name_is_a_usage_error():
-    result = serve_command("--host", "exa mple", "--port", "0")
+def test_a_host_that_is_no_address_or_name_is_a_usage_error(tmp_path):
+    result = serve_command(tmp_path, "--host", "exa mple", "--port", "0")
     assert result.returncode == 2 and "is not an IP address or a host name" in result.stderr
 
 
