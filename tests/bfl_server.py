@@ -11,8 +11,9 @@ reference says the real one does:
 - `GET result.sample` serves the picture, a PNG it paints itself, without needing the key
   (on BFL it is a signed delivery URL).
 
-Tests script the unhappy paths: `outcome` for how tasks end, `queue(...)` for HTTP failures, and
-`sample` for junk instead of a picture. Everything received is kept in `received`.
+Tests script the unhappy paths: `outcome` for how tasks end, `queue(...)` for HTTP failures (and
+redirects), `sample` for junk instead of a picture, `polling_origin` for polling URLs that name
+another server, and `redirect_polls_to` for polls answered with a redirect. Everything received is kept in `received`.
 
     with FakeBfl() as bfl:
         settings = Settings(BFL_API_KEY=bfl.key, bfl_url=bfl.url, bfl_poll_interval=0.01)
@@ -197,6 +198,8 @@ class FakeBfl:
         self.outcome = outcome
         self.details: dict | None = None  # what a failed or moderated task says about itself
         self.sample: bytes | None = None  # served instead of a real PNG when set (junk)
+        self.polling_origin: str | None = None  # polling URLs on another server's origin when set
+        self.redirect_polls_to: str | None = None  # polls of /v1/get_result answer 307 to this base URL when set
         self.received: list[Received] = []
         self.tasks: dict[str, Task] = {}
         self._queued: dict[str, list[Reply]] = {"post": [], "poll": [], "download": []}
@@ -265,6 +268,8 @@ class FakeBfl:
         if route == "post":
             return self._submit(urlsplit(target).path.removeprefix("/v1/"), raw_body, body)
         if route == "poll":
+            if self.redirect_polls_to and urlsplit(target).path == "/v1/get_result":
+                return Reply(307, headers={"location": f"{self.redirect_polls_to}/v1/get_result?{urlsplit(target).query}"})
             return self._poll(parse_qs(urlsplit(target).query).get("id", [""])[0])
         if route == "download":
             return self._download(urlsplit(target).path.removeprefix("/delivery/").removesuffix(".png"))
@@ -294,7 +299,8 @@ class FakeBfl:
         task = Task(id=str(uuid.uuid4()), model=model, body=body)
         with self._lock:
             self.tasks[task.id] = task
-        return Reply.json(200, {"id": task.id, "polling_url": f"{self.url}/get_result?id={task.id}"})
+        polling_origin = self.polling_origin or self.origin
+        return Reply.json(200, {"id": task.id, "polling_url": f"{polling_origin}/v1/get_result?id={task.id}"})
 
     def _poll(self, task_id: str) -> Reply:
         with self._lock:
@@ -370,7 +376,7 @@ def _route(method: str, target: str) -> str:
     path = urlsplit(target).path
     if method == "POST" and path.startswith("/v1/"):
         return "post"
-    if method == "GET" and path == "/v1/get_result":
+    if method == "GET" and path.endswith("/v1/get_result"):  # under a prefix too: a redirect's target
         return "poll"
     if method == "GET" and path.startswith("/delivery/"):
         return "download"

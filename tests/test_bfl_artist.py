@@ -75,6 +75,71 @@ def test_the_signed_image_url_is_fetched_without_the_key(bfl):
     assert "x-key" not in download.headers
 
 
+# The key goes to BFL's API only.
+
+
+def test_a_polling_url_on_another_server_is_refused_and_never_gets_the_key(bfl):
+    with FakeBfl(key="the-other-servers-key") as elsewhere:
+        bfl.polling_origin = elsewhere.origin
+
+        with pytest.raises(SightgagError, match="polling URL off BFL's API"):
+            paint_one(bfl)
+
+        assert [request for request in elsewhere.received if "x-key" in request.headers] == []
+        assert bfl.requests_to("post")[0].headers["x-key"] == bfl.key  # the submission went where it should
+
+
+def test_a_redirect_to_another_server_is_followed_without_the_key(bfl):
+    with FakeBfl() as elsewhere:
+        bfl.redirect_polls_to = elsewhere.origin
+
+        with pytest.raises(SightgagError):  # the other server wants a key it is not given
+            paint_one(bfl)
+
+        assert elsewhere.requests_to("poll")
+        assert [request for request in elsewhere.received if "x-key" in request.headers] == []
+
+
+def test_a_redirect_within_bfls_api_keeps_the_key(bfl):
+    bfl.redirect_polls_to = f"{bfl.origin}/regional"
+
+    painting = paint_one(bfl)
+
+    assert painting.images
+    redirected = [request for request in bfl.requests_to("poll") if request.path.startswith("/regional/")]
+    assert len(redirected) == bfl.pending_polls + 1
+    assert all(request.headers["x-key"] == bfl.key for request in bfl.requests_to("poll"))
+
+
+@pytest.mark.parametrize(
+    ("url", "carries"),
+    [
+        ("https://api.bfl.ai/v1/get_result?id=1", True),
+        ("https://api.eu.bfl.ai/v1/get_result?id=1", True),
+        ("https://api.us.bfl.ai/v1/get_result?id=1", True),
+        ("https://api.eu1.bfl.ai/v1/get_result?id=1", True),
+        ("https://API.US1.BFL.AI/v1/get_result?id=1", True),
+        ("http://api.bfl.ai/v1/get_result?id=1", False),  # not in clear text
+        ("https://api.bfl.ai:8443/v1/get_result?id=1", False),
+        ("https://api.bfl.ai.example.com/v1/get_result?id=1", False),
+        ("https://evilapi.bfl.ai/v1/get_result?id=1", False),
+        ("https://delivery-eu1.bfl.ai/results/x.png", False),  # signed: needs no key
+        ("https://example.com/v1/get_result?id=1", False),
+    ],
+)
+def test_only_bfls_documented_api_hosts_may_carry_the_key(url, carries):
+    artist = BflArtist(None, Settings(BFL_API_KEY="k", bfl_url="https://api.bfl.ai/v1"))
+    assert artist.may_carry_key(url) is carries
+
+
+def test_a_configured_api_url_may_carry_the_key_on_its_own_origin_only(bfl):
+    artist = BflArtist(None, settings_for(bfl))
+    assert artist.may_carry_key(f"{bfl.url}/get_result?id=1")
+    assert not artist.may_carry_key(bfl.url.replace("127.0.0.1", "localhost"))
+    port = int(bfl.origin.rsplit(":", 1)[1])
+    assert not artist.may_carry_key(f"http://127.0.0.1:{port + 1}/v1/get_result?id=1")
+
+
 def test_a_size_bfl_cannot_paint_is_fitted_and_both_are_recorded(bfl):
     artist = BflArtist("flux-pro-1.1", settings_for(bfl))
 

@@ -68,7 +68,8 @@ def server(tmp_path_factory):
 
 @pytest.fixture
 def open_page(browser):
-    """Opens the studio page at a viewport size; returns it with a list that collects its uncaught JavaScript errors.
+    """Opens the studio page at a viewport size; returns it with a list that collects its uncaught JavaScript
+    errors and anything its Content-Security-Policy refused (the page must work within its own policy).
 
     Pages are closed before the server stops, so no open connection holds up its shutdown.
     """
@@ -79,6 +80,10 @@ def open_page(browser):
         pages.append(page)
         script_errors: list[str] = []
         page.on("pageerror", lambda error: script_errors.append(str(error)))
+        page.on(
+            "console",
+            lambda message: script_errors.append(message.text) if "Content Security Policy" in message.text else None,
+        )
         page.goto("/")
         if loaded:  # the examples come from the API: once they show, the page has talked to the server
             expect(page.get_by_test_id("example").first).to_be_visible()

@@ -372,14 +372,14 @@ def test_serving_off_loopback_needs_an_api_key(monkeypatch):
     with pytest.raises(UsageError, match="SIGHTGAG_API_KEY"):
         create_app(ServerSettings(host="0.0.0.0"))
 
-    app = create_app(ServerSettings(host="0.0.0.0", api_key="correct horse battery staple"))
+    app = create_app(ServerSettings(host="0.0.0.0", api_key="correct-horse-battery-staple"))
     client = TestClient(app)  # no lifespan: no worker is needed to check keys
     assert client.get("/health").status_code == 200
     missing = client.get("/api/info")
     assert missing.status_code == 401 and missing.headers["www-authenticate"] == "Bearer"
     assert "Authorization: Bearer" in missing.json()["detail"]
     assert client.get("/api/info", headers={"Authorization": "Bearer wrong"}).status_code == 401
-    assert client.get("/api/info", headers={"Authorization": "Bearer correct horse battery staple"}).status_code == 200
+    assert client.get("/api/info", headers={"Authorization": "Bearer correct-horse-battery-staple"}).status_code == 200
     openai_style = client.post("/v1/images/generations", json={"prompt": "my cat"})
     assert openai_style.status_code == 401 and openai_style.json()["error"]["message"]
 

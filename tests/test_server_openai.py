@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import io
+import sqlite3
+from pathlib import Path
 
 import httpx
 import openai
@@ -17,9 +19,14 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory) -> str:
+def home(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("openai-home")
+
+
+@pytest.fixture(scope="module")
+def server(home) -> str:
     env = {"SIGHTGAG_WRITER": "offline", "SIGHTGAG_ARTIST": "sketch", "SIGHTGAG_API_KEY": API_KEY}
-    with running_server(tmp_path_factory.mktemp("openai-home"), env) as base_url:
+    with running_server(home, env) as base_url:
         yield base_url
 
 
@@ -98,3 +105,18 @@ def test_the_model_names_any_registered_artist_grok_imagine_and_plugins_included
 
             with pytest.raises(openai.APIStatusError, match="fails to import"):
                 client.images.generate(model="broken", prompt="my cat as a superhero")
+
+
+def test_a_request_that_can_never_succeed_is_refused_once_and_queues_nothing(server, home):
+    retrying = openai.OpenAI(base_url=f"{server}/v1", api_key=API_KEY, max_retries=2, timeout=60)
+    with sqlite3.connect(home / "sightgag.db") as db:
+        jobs_before = db.execute("SELECT COUNT(*) FROM jobs").fetchone()[0]
+
+    with pytest.raises(openai.BadRequestError) as no_key:  # the server has no BFL_API_KEY
+        retrying.images.generate(model="bfl:flux-pro-1.1", prompt="my cat")
+    with pytest.raises(openai.BadRequestError) as too_small:
+        retrying.images.generate(model="sketch", prompt="my cat", size="128x128")
+
+    assert "BFL_API_KEY" in no_key.value.message and "sketch sizes run from 256" in too_small.value.message
+    with sqlite3.connect(home / "sightgag.db") as db:
+        assert db.execute("SELECT COUNT(*) FROM jobs").fetchone()[0] == jobs_before

@@ -336,8 +336,8 @@ def subjects_remove(name: Annotated[str, typer.Argument(help="a name or alias")]
 
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option(help="the interface to listen on; anything but loopback needs SIGHTGAG_API_KEY")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="the port to listen on")] = 8000,
+    host: Annotated[str, typer.Option(help="the interface to listen on (IPv6 as ::1 or [::1]); anything but loopback needs SIGHTGAG_API_KEY")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="the port to listen on, 1-65535; 0 picks a free one")] = 8000,
 ) -> None:
     """The studio in your browser, a JSON API and an OpenAI-compatible endpoint."""
     from sightgag.server import serve as run_server

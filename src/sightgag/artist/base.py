@@ -28,6 +28,11 @@ class Painting:
 class Artist(Protocol):
     spec: str  # recorded with every gag: "flux:schnell", "bfl:flux-pro-1.1", "sketch"
 
+    def check(self, width: int, height: int) -> None:
+        """Raise UsageError for what `paint` would refuse whatever the concepts: a size it cannot paint,
+        a missing key. Cheap and offline, so a server can answer a request with it before queuing."""
+        ...
+
     def paint(
         self,
         concepts: list[Concept],

@@ -5,6 +5,12 @@ Each picture is one task on BFL's side: POST the request to the model's endpoint
 then download `result.sample`, a signed delivery URL that expires after about ten minutes, so it is
 fetched at once. Request shapes follow BFL's API reference (docs.bfl.ai, "API Reference").
 
+The key goes only to BFL's API: the configured URL's origin, or one of the API hosts BFL documents
+(api.bfl.ai, api.eu.bfl.ai, api.us.bfl.ai and the regional api.eu1/api.us1, over https; the docs'
+integration guidelines say the polling URL points at "the region that handled your request", so any
+api.<region>.bfl.ai is accepted). A polling URL elsewhere is refused, a redirect elsewhere is
+followed without the key, and the signed delivery URL is fetched without it.
+
 Sizes: the width/height models (flux-pro-1.1, flux-pro, flux-dev) take 256..1440 pixels per side in
 multiples of 32; a request outside that is scaled and rounded to the nearest valid size, and both
 sizes are recorded. The aspect-ratio models (ultra, Kontext) choose their own pixel count (about
@@ -16,6 +22,7 @@ from __future__ import annotations
 
 import base64
 import io
+import re
 import time
 from dataclasses import dataclass
 from fractions import Fraction
@@ -23,6 +30,7 @@ from pathlib import Path
 
 import httpx
 from PIL import Image, UnidentifiedImageError
+from pydantic import SecretStr
 
 from sightgag.artist.base import Painting, Progress, reference_subject
 from sightgag.artist.prompt import describe
@@ -46,6 +54,10 @@ OUTPUT_FORMAT = "png"
 ATTEMPTS = 4
 MAX_BACKOFF = 30.0
 READ_TIMEOUT, CONNECT_TIMEOUT = 60.0, 10.0
+
+# BFL's API hosts: global, the EU and US multi-cluster endpoints, and regional clusters (eu1, us1...).
+BFL_API_HOST = re.compile(r"api(\.[a-z]{2}\d*)?\.bfl\.ai")
+KEY_HEADER = "x-key"
 
 # Statuses of a finished task that did not produce a picture (the API reference's StatusResponse).
 MODERATED = ("Request Moderated", "Content Moderated")
@@ -110,6 +122,29 @@ class BflArtist:
         self.settings = settings
         self.spec = f"bfl:{self.model}"
         self.url = f"{settings.bfl_url.rstrip('/')}/{self.endpoint.path}"
+        self.api_origin = _origin(settings.bfl_url)
+
+    def check(self, width: int, height: int) -> None:
+        """Refuse now what painting would refuse: no key (any positive size is fitted to what BFL takes)."""
+        self._key()
+        self._shape(width, height)
+
+    def _key(self) -> str:
+        key = self.settings.bfl_api_key
+        if isinstance(key, SecretStr):
+            key = key.get_secret_value()
+        if not key or not key.strip():
+            raise UsageError(
+                "bfl needs BFL_API_KEY: create a key at https://dashboard.bfl.ai and export BFL_API_KEY=..."
+            )
+        return key.strip()
+
+    def may_carry_key(self, url: httpx.URL | str) -> bool:
+        """True for BFL's API: the configured origin, or a documented BFL API host over https."""
+        url = httpx.URL(url)
+        if _origin(url) == self.api_origin:
+            return True
+        return url.scheme == "https" and url.port in (None, 443) and BFL_API_HOST.fullmatch(url.host) is not None
 
     def paint(
         self,
@@ -127,11 +162,7 @@ class BflArtist:
         or aspect_ratio), then one entry per image in request_ids, seeds, prompts, references (the
         subject photo sent to Kontext, or None), polls and sizes (as BFL painted them).
         """
-        key = self.settings.bfl_api_key
-        if not key:
-            raise UsageError(
-                "bfl needs BFL_API_KEY: create a key at https://dashboard.bfl.ai and export BFL_API_KEY=..."
-            )
+        key = self._key()
         shape = self._shape(width, height)
         details: dict = {
             "model": self.model,
@@ -148,7 +179,9 @@ class BflArtist:
         images: list[Image.Image] = []
         if progress:
             progress(0, len(concepts))
-        with httpx.Client(follow_redirects=True) as client:
+        # Redirects are followed, but every request (a redirected one too) passes through the hook
+        # that drops the key when the request is not for BFL's API: httpx itself strips only Authorization.
+        with httpx.Client(follow_redirects=True, event_hooks={"request": [self._drop_key_off_bfl]}) as client:
             for index, concept in enumerate(concepts):
                 body, reference = self._body(concept, seeds[index], shape, subjects)
                 image, request_id, polls = self._render(client, key, body)
@@ -201,6 +234,11 @@ class BflArtist:
         request_id, polling_url = submitted.get("id"), submitted.get("polling_url")
         if not isinstance(request_id, str) or not isinstance(polling_url, str):
             raise SightgagError(f"BFL answered without a task id and polling URL: {_snippet(str(submitted))}")
+        if not self._is_url(polling_url) or not self.may_carry_key(polling_url):
+            raise SightgagError(
+                f"BFL's answer names a polling URL off BFL's API ({_snippet(polling_url, 80)}): the key is not sent "
+                f"there; check SIGHTGAG_BFL_URL (now {self.api_origin})"
+            )
 
         polls = 0
         while True:
@@ -230,6 +268,17 @@ class BflArtist:
                 "its link may have expired; try again"
             )
         return _open_image(download, request_id), request_id, polls
+
+    def _drop_key_off_bfl(self, request: httpx.Request) -> None:
+        if KEY_HEADER in request.headers and not self.may_carry_key(request.url):
+            del request.headers[KEY_HEADER]
+
+    @staticmethod
+    def _is_url(text: str) -> bool:
+        try:
+            return httpx.URL(text).scheme in ("http", "https")
+        except httpx.InvalidURL:
+            return False
 
     def _call(
         self,
@@ -265,7 +314,7 @@ class BflArtist:
         """
         headers = {"accept": "application/json"}
         if key is not None:
-            headers["x-key"] = key
+            headers[KEY_HEADER] = key
         for attempt in range(ATTEMPTS):
             last = attempt == ATTEMPTS - 1
             # A hung connection must not outlive the deadline by a whole read timeout.
@@ -394,7 +443,7 @@ def _wait(seconds: float, deadline: float) -> None:
     time.sleep(max(0.0, min(seconds, deadline - time.monotonic())))
 
 
-def _origin(url: str) -> str:
+def _origin(url: str | httpx.URL) -> str:
     parsed = httpx.URL(url)
     return f"{parsed.scheme}://{parsed.host}" + (f":{parsed.port}" if parsed.port else "")
 

@@ -269,6 +269,10 @@ class FluxArtist:
                 _PIPELINES[key] = self._load()
             return _PIPELINES[key]
 
+    def check(self, width: int, height: int) -> None:
+        """Refuse now what painting would refuse: a size Flux cannot paint."""
+        check_size(width, height)
+
     def paint(
         self,
         concepts: list[Concept],

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING
 from PIL import Image, UnidentifiedImageError
 
 from sightgag.artist.base import Painting, Progress, reference_subject
-from sightgag.artist.flux import PAINTING_LOCK, FluxArtist, ModelSource, check_batch
+from sightgag.artist.flux import PAINTING_LOCK, FluxArtist, ModelSource, check_batch, check_size
 from sightgag.artist.prompt import FluxPrompt, compile_prompt
 from sightgag.concept import CastMember, Concept
 from sightgag.errors import SightgagError, UsageError
@@ -108,6 +108,10 @@ class KontextArtist:
                 self._pipe = FluxKontextPipeline(**self.weights.pipeline().components)
                 self._pipe.set_progress_bar_config(disable=True)
             return self._pipe
+
+    def check(self, width: int, height: int) -> None:
+        """Refuse now what painting would refuse: a size Kontext cannot paint."""
+        check_size(width, height)
 
     def paint(
         self,

@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, UploadFile
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
@@ -27,8 +27,8 @@ from sightgag.errors import UsageError
 from sightgag.gag import Gag
 from sightgag.gallery import Gallery
 from sightgag.letterer import STYLES
-from sightgag.server.jobs import Job, JobRequest
-from sightgag.server.security import require_key
+from sightgag.server.jobs import Job, JobRequest, Repeat
+from sightgag.server.security import api_key_scheme
 from sightgag.server.state import Server, ServerState
 from sightgag.studio import MAX_N
 from sightgag.subjects import Subject
@@ -106,9 +106,12 @@ def write_concepts(body: ConceptsRequest, server: Server) -> ConceptsResponse:
     return ConceptsResponse(writer=writer, concepts=concepts)
 
 
-def create_job(body: JobRequest, server: Server) -> Job:
-    """Queue a gag to make; follow it at /api/jobs/{id} or /api/jobs/{id}/events."""
-    return server.submit(body)
+def create_job(body: JobRequest, server: Server, request: Request) -> Job:
+    """Queue a gag to make; follow it at /api/jobs/{id} or /api/jobs/{id}/events.
+
+    Send an `Idempotency-Key` header to make sending the same request again safe: one job answers both.
+    """
+    return server.submit(body, Repeat.from_headers(request.headers))
 
 
 def get_job(job_id: str, server: Server) -> Job:
@@ -151,7 +154,13 @@ def delete_gag(gag_id: str, server: Server) -> dict:
 def reletter_gag(gag_id: str, body: ReletterRequest, server: Server) -> dict:
     """Letter a gag again in another style or with another caption; its image URLs then show the new lettering."""
     gag = _gag(server, gag_id)
-    return gag_json(server.studio.reletter(gag.id, lettering=body.lettering, caption=body.caption))
+    try:
+        relettered = server.studio.reletter(gag.id, lettering=body.lettering, caption=body.caption)
+    except Exception:
+        _gag(server, gag.id)  # deleted while it was being lettered (its files vanished): 404
+        raise
+    _gag(server, gag.id)  # deleted just after: say so, rather than describe a gag that is gone
+    return gag_json(relettered)
 
 
 def gag_image(
@@ -312,7 +321,7 @@ def _shown(name: str | None) -> str:
 
 def api_router() -> APIRouter:
     """Every /api route; all need the API key when the server has one."""
-    router = APIRouter(prefix="/api", dependencies=[Depends(require_key)])
+    router = APIRouter(prefix="/api", dependencies=[Depends(api_key_scheme)])
     route = router.add_api_route
 
     route("/info", info, methods=["GET"], tags=["studio"])

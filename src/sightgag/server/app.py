@@ -10,7 +10,11 @@ jobs.py) run by a worker (worker.py) that batches compatible jobs into one pipel
 from __future__ import annotations
 
 import asyncio
+import errno
+import ipaddress
 import logging
+import re
+import socket
 from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -27,7 +31,8 @@ from sightgag.errors import SightgagError, UsageError
 from sightgag.server.api import api_router
 from sightgag.server.limits import BodySizeLimit
 from sightgag.server.openai_images import openai_router
-from sightgag.server.security import SameOriginOnly, allowed_hosts, check_binding
+from sightgag.server.responses import InternalErrors, error_response
+from sightgag.server.security import BrowserProtections, RequireKey, SameOriginOnly, allowed_hosts, check_binding
 from sightgag.server.settings import ServerSettings
 from sightgag.server.state import ServerState
 from sightgag.settings import Settings
@@ -73,13 +78,17 @@ def create_app(settings: ServerSettings | None = None, studio_settings: Settings
     for error_type, handler in _ERROR_HANDLERS.items():
         app.add_exception_handler(error_type, handler)
 
-    # Added last runs first: CORS answers preflights before the origin check could refuse them.
+    # Added last runs first. CORS answers preflights before the origin check could refuse them; the
+    # key is checked before anything reads the body; every answer, errors included, gets the headers.
     app.add_middleware(
         BodySizeLimit,
         limit=settings.max_json_bytes,
         exceptions={("POST", "/api/subjects"): settings.max_upload_bytes()},
     )
     app.add_middleware(SameOriginOnly, allowed_origins=settings.cors_origin_list())
+    app.add_middleware(RequireKey, key=settings.api_key)
+    app.add_middleware(InternalErrors)
+    app.add_middleware(BrowserProtections)
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts(settings))
     if settings.cors_origin_list():
         app.add_middleware(
@@ -114,12 +123,7 @@ def _add_page(app: FastAPI) -> None:
 
 
 def _error(request: Request, status: int, message: str, headers: dict | None = None) -> JSONResponse:
-    body: dict = {"detail": message}
-    if request.url.path.startswith("/v1/"):
-        # OpenAI's clients read errors from {"error": {"message": ...}}.
-        kind = "invalid_request_error" if status < 500 else "server_error"
-        body["error"] = {"message": message, "type": kind, "param": None, "code": None}
-    return JSONResponse(body, status_code=status, headers=headers)
+    return error_response(request.url.path, status, message, headers)
 
 
 async def _usage_error(request: Request, error: UsageError) -> JSONResponse:
@@ -138,17 +142,12 @@ async def _validation_error(request: Request, error: RequestValidationError) -> 
     return _error(request, 422, validation_message(error.errors()))
 
 
-async def _unexpected_error(request: Request, error: Exception) -> JSONResponse:
-    log.error("%s %s failed", request.method, request.url.path, exc_info=error)
-    return _error(request, 500, f"internal error: {type(error).__name__}: {_one_line(error)}")
-
-
+# Any other exception is answered by the InternalErrors middleware (responses.py): a 500 with an error id.
 _ERROR_HANDLERS = {
     UsageError: _usage_error,
     SightgagError: _backend_error,
     StarletteHTTPException: _http_error,
     RequestValidationError: _validation_error,
-    Exception: _unexpected_error,
 }
 
 
@@ -187,11 +186,50 @@ def _version() -> str:
 
 
 def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
-    """Run the studio server until interrupted."""
+    """Run the studio server until interrupted.
+
+    The port is bound before anything is printed, so a port in use is one line of error, and the
+    banner shows the port really listened on (`--port 0` picks a free one).
+    """
     import uvicorn
 
-    app = create_app(ServerSettings(host=host))  # refuses a non-loopback host without a key
+    if not 0 <= port <= MAX_PORT:
+        raise UsageError(f"--port {port} is not a port: use 1 to {MAX_PORT}, or 0 for any free one")
+    settings = ServerSettings(host=host)  # `[::1]` becomes ::1
+    if not _is_address_or_name(settings.host):
+        raise UsageError(f"--host {host!r} is not an IP address or a host name: e.g. 127.0.0.1, ::1, 0.0.0.0")
+    app = create_app(settings)  # refuses a non-loopback host without a key, and a key that cannot be right
+    listener = _listen(settings.host, port)
+    port = listener.getsockname()[1]
     logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(message)s")
-    shown = f"[{host}]" if ":" in host else host
+    shown = f"[{settings.host}]" if ":" in settings.host else settings.host
     print(f"sightgag studio on http://{shown}:{port}/ (API: /docs)", flush=True)
-    uvicorn.run(app, host=host, port=port, timeout_graceful_shutdown=5, log_level="info")
+    config = uvicorn.Config(app, host=settings.host, port=port, timeout_graceful_shutdown=5, log_level="info")
+    uvicorn.Server(config).run(sockets=[listener])
+
+
+MAX_PORT = 65535
+_HOST_NAME = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))*")
+
+
+def _is_address_or_name(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        return len(host) <= 253 and _HOST_NAME.fullmatch(host) is not None
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A socket listening on host:port, or a one-line error that says what to do."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        return socket.create_server((host, port), family=family)
+    except socket.gaierror:
+        raise UsageError(f"--host {host!r} is not an address or a host name this machine knows") from None
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            raise SightgagError(
+                f"port {port} is in use on {host}: stop what uses it, or choose another --port (0 picks a free one)"
+            ) from None
+        raise SightgagError(f"cannot listen on {host} port {port}: {error.strerror or error}") from None

@@ -16,7 +16,7 @@ from sightgag import plugins
 from sightgag.artist import Artist, load_artist
 from sightgag.errors import UsageError
 from sightgag.spec import Spec
-from sightgag.studio import DEFAULT_SIZE, Studio
+from sightgag.studio import Studio
 from sightgag.writer import Writer, load_writer
 
 SERVER_ONLY_WRITERS = ("openai-compat", "local")  # a URL of the requester's choosing; a model loaded in-process
@@ -100,13 +100,6 @@ class Backends:
                         entry = {key: row[key] for key in ("name", "origin", "ready", "why")}
                         self._choices[row["role"]].append(entry)
             return self._choices
-
-    def check_size(self, artist: str, size: tuple[int, int] | None) -> None:
-        """Refuse a size the artist cannot paint now, rather than fail the job later."""
-        if Spec.parse(artist).provider in ("flux", "kontext"):
-            from sightgag.artist.flux import check_size
-
-            check_size(*(size or DEFAULT_SIZE))
 
     # -- loaded backends ------------------------------------------------------------------------
 

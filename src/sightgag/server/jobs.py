@@ -7,21 +7,28 @@ running when the server stopped is queued again once; if it was interrupted twic
 failed, since it may be what brought the server down.
 
 Every change is handed to `on_change`, which the server uses to push live progress to listeners.
+
+A request sent twice makes one job when the client says it is the same request (see `Repeat`): with
+an Idempotency-Key header, or as a retry (the official OpenAI clients send the same request again
+after a timeout, counting retries in X-Stainless-Retry-Count, with no Idempotency-Key for images).
 """
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import sqlite3
 import threading
-from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from sightgag.concept import Concept, Lettering
+from sightgag.errors import UsageError
 from sightgag.studio import MAX_N
 
 Status = Literal["queued", "running", "done", "failed"]
@@ -47,7 +54,37 @@ CREATE TABLE IF NOT EXISTS jobs (
     updated TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs (status, seq);
+CREATE TABLE IF NOT EXISTS job_requests (
+    job_id TEXT NOT NULL,
+    idempotency_key TEXT,                   -- sha256 of the client's Idempotency-Key header, if it sent one
+    fingerprint TEXT NOT NULL,              -- sha256 of the job's params: what a retry must repeat
+    created TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS job_requests_by_key ON job_requests (idempotency_key, created);
+CREATE INDEX IF NOT EXISTS job_requests_by_fingerprint ON job_requests (fingerprint, created);
 """
+
+# How long a repeated request finds the job its first sending made. A day for an explicit key, as
+# payment APIs keep theirs; an hour for a bare retry, which follows its timed-out attempt within minutes.
+IDEMPOTENCY_KEY_LIFETIME = timedelta(days=1)
+RETRY_WINDOW = timedelta(hours=1)
+MAX_IDEMPOTENCY_KEY = 255
+
+
+@dataclass(frozen=True)
+class Repeat:
+    """What a client says about a request it may send more than once."""
+
+    idempotency_key: str | None = None  # the same key means the same request: one job
+    retry: bool = False  # this is a retry of an attempt whose answer was lost: reuse its job if it has not failed
+
+    @classmethod
+    def from_headers(cls, headers: Mapping[str, str]) -> Repeat:
+        key = headers.get("idempotency-key")
+        if key is not None and not 1 <= len(key.strip()) <= MAX_IDEMPOTENCY_KEY:
+            raise UsageError(f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} characters")
+        retries = headers.get("x-stainless-retry-count", "0").strip()
+        return cls(idempotency_key=key.strip() if key else None, retry=retries.isdigit() and int(retries) > 0)
 
 
 def check_size(size: str) -> str:
@@ -118,6 +155,10 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
+def _ago(interval: timedelta) -> str:
+    return (datetime.now(UTC) - interval).isoformat(timespec="milliseconds")
+
+
 class JobQueue:
     """The jobs table: submit, claim a batch, report progress, finish or fail."""
 
@@ -169,18 +210,59 @@ class JobQueue:
 
     # -- changing -------------------------------------------------------------------------------
 
-    def submit(self, params: JobRequest, batch_key: str) -> Job:
-        """Queue a job whose params are complete (backends and size filled in)."""
-        job_id = secrets.token_hex(8)
-        now = _now()
-        self._db().execute(
-            "INSERT INTO jobs (id, status, params, batch_key, images, created, updated)"
-            " VALUES (?, 'queued', ?, ?, ?, ?, ?)",
-            (job_id, params.model_dump_json(), batch_key, params.image_count(), now, now),
-        )
+    def submit(self, params: JobRequest, batch_key: str, repeat: Repeat = Repeat()) -> Job:
+        """Queue a job whose params are complete (backends and size filled in).
+
+        A repeated request (see `Repeat`) gets the job its first sending made instead: the job with
+        its Idempotency-Key, or for a retry the newest job with the same params that has not failed.
+        An Idempotency-Key sent again with other params is refused.
+        """
+        fingerprint = hashlib.sha256(params.model_dump_json().encode()).hexdigest()
+        key = hashlib.sha256(repeat.idempotency_key.encode()).hexdigest() if repeat.idempotency_key else None
+        db = self._db()
+        db.execute("BEGIN IMMEDIATE")  # two sendings of one request must not both miss the other
+        try:
+            earlier = self._earlier_job(db, fingerprint, key, repeat.retry)
+            job_id = earlier or secrets.token_hex(8)
+            if earlier is None:
+                now = _now()
+                db.execute(
+                    "INSERT INTO jobs (id, status, params, batch_key, images, created, updated)"
+                    " VALUES (?, 'queued', ?, ?, ?, ?, ?)",
+                    (job_id, params.model_dump_json(), batch_key, params.image_count(), now, now),
+                )
+                db.execute(
+                    "INSERT INTO job_requests (job_id, idempotency_key, fingerprint, created) VALUES (?, ?, ?, ?)",
+                    (job_id, key, fingerprint, now),
+                )
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
         job = self._get_many([job_id])[0]
-        self.on_change(job)
+        if earlier is None:
+            self.on_change(job)
         return job
+
+    def _earlier_job(self, db: sqlite3.Connection, fingerprint: str, key: str | None, retry: bool) -> str | None:
+        if key is not None:
+            rows = db.execute(
+                "SELECT job_id, fingerprint FROM job_requests WHERE idempotency_key = ? AND created > ?"
+                " ORDER BY created DESC LIMIT 1",
+                (key, _ago(IDEMPOTENCY_KEY_LIFETIME)),
+            ).fetchall()
+            if rows and rows[0]["fingerprint"] != fingerprint:
+                raise UsageError("this Idempotency-Key was sent before with another request: use a new key")
+            return rows[0]["job_id"] if rows else None
+        if retry:
+            rows = db.execute(
+                "SELECT job_id FROM job_requests JOIN jobs ON jobs.id = job_requests.job_id"
+                " WHERE fingerprint = ? AND job_requests.created > ? AND jobs.status != 'failed'"
+                " ORDER BY job_requests.created DESC LIMIT 1",
+                (fingerprint, _ago(RETRY_WINDOW)),
+            ).fetchall()
+            return rows[0]["job_id"] if rows else None
+        return None
 
     def claim(self, max_images: int) -> list[Job]:
         """Mark the oldest queued job running, with the queued jobs that can be painted with it.

@@ -8,9 +8,10 @@ Either way the client gets a 413 with a one-line JSON detail.
 from __future__ import annotations
 
 from fastapi import HTTPException
-from fastapi.responses import JSONResponse
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from sightgag.server.responses import error_response
 
 
 class BodySizeLimit:
@@ -30,7 +31,7 @@ class BodySizeLimit:
 
         declared = Headers(scope=scope).get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
-            await JSONResponse({"detail": message}, status_code=413)(scope, receive, send)
+            await error_response(scope["path"], 413, message)(scope, receive, send)
             return
 
         received = 0

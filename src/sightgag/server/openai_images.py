@@ -12,6 +12,9 @@ xAI's image API report theirs. The model name picks the artist:
     dall-e-3, gpt-image-1, others   -> the server's default artist
 
 Each request is a job in the same queue as /api/jobs, so concurrent requests are batched too.
+What cannot succeed (a size the artist cannot paint, a hosted artist with no key) is refused with a
+4xx before queuing, which OpenAI's clients do not retry; a retry of a timed-out request (or one
+with an Idempotency-Key) waits for the job its first sending made rather than making another.
 """
 
 from __future__ import annotations
@@ -27,8 +30,8 @@ from starlette.concurrency import run_in_threadpool
 from sightgag.artist.prompt import describe
 from sightgag.server.api import image_path
 from sightgag.server.backends import Backends, request_artists
-from sightgag.server.jobs import MAX_SIDE, MIN_SIDE, JobRequest, check_size
-from sightgag.server.security import require_key
+from sightgag.server.jobs import MAX_SIDE, MIN_SIDE, JobRequest, Repeat, check_size
+from sightgag.server.security import api_key_scheme
 from sightgag.server.state import Server
 from sightgag.studio import MAX_N
 
@@ -87,10 +90,12 @@ async def generate_images(body: ImageGenerationRequest, request: Request, server
         size=body.size,
         artist=artist_for_model(body.model, server.backends),
     )
-    job = await run_in_threadpool(server.submit, params)
+    # The official clients send a request again after a timeout or a 5xx: the retry finds its first job.
+    job = await run_in_threadpool(server.submit, params, Repeat.from_headers(request.headers))
     job = await server.wait(job.id, server.settings.server_job_timeout)
     if job.status == "failed":
-        raise HTTPException(502, f"the image could not be made: {job.error}")
+        # The artist has retried what was worth retrying: a client's retry would fail the same way.
+        raise HTTPException(502, f"the image could not be made: {job.error}", headers={"x-should-retry": "false"})
 
     gag = await run_in_threadpool(server.studio.gallery.get, job.gag_id)
     subjects = [subject for name in gag.subjects if (subject := server.studio.subjects.find(name))]
@@ -110,7 +115,7 @@ async def generate_images(body: ImageGenerationRequest, request: Request, server
 
 
 def openai_router() -> APIRouter:
-    router = APIRouter(prefix="/v1", dependencies=[Depends(require_key)], tags=["OpenAI-compatible"])
+    router = APIRouter(prefix="/v1", dependencies=[Depends(api_key_scheme)], tags=["OpenAI-compatible"])
     router.add_api_route(
         "/images/generations",
         generate_images,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MB = 1024 * 1024
@@ -15,7 +15,9 @@ class ServerSettings(BaseSettings):
 
     host: str = Field(default="127.0.0.1", description="the interface uvicorn binds; off loopback needs api_key")
     api_key: SecretStr | None = Field(
-        default=None, description="when set, every route but /health needs it as a bearer token"
+        default=None,
+        description="when set, every route but /health and the page needs it as a bearer token; "
+        "empty or blank counts as unset (see security.check_key for what a key must be)",
     )
     cors_origins: str = Field(
         default="", description="comma-separated origins allowed to call the API from a browser; none by default"
@@ -32,6 +34,20 @@ class ServerSettings(BaseSettings):
     server_batch: int = Field(default=8, ge=1, description="most images painted in one pipeline call")
     server_batch_wait: float = Field(default=0.0, ge=0, description="seconds a job waits in the queue for company")
     server_job_timeout: float = Field(default=600.0, gt=0, description="seconds the OpenAI route waits for its job")
+
+    @field_validator("host")
+    @classmethod
+    def _host(cls, host: str) -> str:
+        # `[::1]` is how URLs write an IPv6 address; sockets and the loopback check want it bare.
+        return host.strip().removeprefix("[").removesuffix("]").lower()
+
+    @field_validator("api_key")
+    @classmethod
+    def _blank_key_is_no_key(cls, key: SecretStr | None) -> SecretStr | None:
+        # An exported-but-empty SIGHTGAG_API_KEY must not become a key that an empty token matches.
+        if key is None or not key.get_secret_value().strip():
+            return None
+        return SecretStr(key.get_secret_value().strip())
 
     def cors_origin_list(self) -> list[str]:
         return [origin.strip().rstrip("/") for origin in self.cors_origins.split(",") if origin.strip()]

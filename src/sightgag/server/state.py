@@ -10,7 +10,7 @@ from fastapi import Depends, HTTPException, Request
 
 from sightgag.server.backends import Backends
 from sightgag.server.events import JobEvents
-from sightgag.server.jobs import Job, JobQueue, JobRequest
+from sightgag.server.jobs import Job, JobQueue, JobRequest, Repeat
 from sightgag.server.settings import ServerSettings
 from sightgag.server.worker import Worker, batch_key
 from sightgag.settings import Settings
@@ -42,22 +42,23 @@ class ServerState:
         )
         return cls(settings, studio, backends, jobs, events, worker)
 
-    def submit(self, params: JobRequest) -> Job:
-        """Check a job's request now, so that what can be refused is refused here, not by a failed job; queue it."""
+    def submit(self, params: JobRequest, repeat: Repeat = Repeat()) -> Job:
+        """Check a job's request now, so that what can be refused is refused here (a 4xx no client
+        retries), not by a failed job; queue it, or return the job a repeat of it already made."""
         request = clean_request(params.request)
         writer = self.backends.writer_spec(params.writer)
         artist = self.backends.artist_spec(params.artist)
         size = params.dimensions() or DEFAULT_SIZE
-        self.backends.check_size(artist, size)
         for name in params.subjects:
             self.studio.subjects.get(name)
-        # Built now, once: a missing key or an unknown model answers this request instead of failing the job.
+        # Built now, once: a missing key, an unknown model or a size the artist cannot paint answers
+        # this request instead of failing the job.
         self.backends.writer(writer)
-        self.backends.artist(artist)
+        self.backends.artist(artist).check(*size)
         resolved = params.model_copy(
             update={"request": request, "writer": writer, "artist": artist, "size": f"{size[0]}x{size[1]}"}
         )
-        job = self.jobs.submit(resolved, batch_key(artist, size))
+        job = self.jobs.submit(resolved, batch_key(artist, size), repeat)
         self.worker.wake()
         return job
 

@@ -10,6 +10,7 @@ that only the job at fault fails.
 from __future__ import annotations
 
 import logging
+import secrets
 import threading
 import time
 from collections.abc import Sequence
@@ -35,10 +36,13 @@ def batch_key(artist: str, size: tuple[int, int]) -> str:
 
 
 def error_line(error: BaseException) -> str:
-    """The one line a failed job reports."""
+    """The one line a failed job reports. Only sightgag's own messages are shown: an unexpected
+    exception's text can hold the server's paths, so it goes to the log under an error id instead."""
     if isinstance(error, SightgagError):
         return " ".join(str(error).split())
-    return f"{type(error).__name__}: {' '.join(str(error).split())}"
+    error_id = secrets.token_hex(4)
+    log.error("error %s: a job failed", error_id, exc_info=error)
+    return f"internal error {error_id}: the server's log has the details"
 
 
 class Worker:
@@ -164,9 +168,9 @@ class Worker:
             self.jobs.finish(job.id, gag.id)
 
     def _fail(self, jobs: Sequence[Job], error: Exception) -> None:
-        if not isinstance(error, SightgagError):
-            log.error("job %s failed", ", ".join(job.id for job in jobs), exc_info=error)
-        self.jobs.fail([job.id for job in jobs], error_line(error))
+        line = error_line(error)  # logs the traceback of an unexpected error
+        log.info("job %s failed: %s", ", ".join(job.id for job in jobs), line)
+        self.jobs.fail([job.id for job in jobs], line)
 
 
 class BatchProgress:

@@ -58,6 +58,11 @@ class SketchArtist:
         if model:
             raise UsageError(f"the sketch artist has no models (got sketch:{model}): use plain `sketch`")
 
+    def check(self, width: int, height: int) -> None:
+        """Refuse now what painting would refuse: a size outside the sketch's range."""
+        if not (MIN_SIDE <= width <= MAX_SIDE and MIN_SIDE <= height <= MAX_SIDE):
+            raise UsageError(f"sketch sizes run from {MIN_SIDE} to {MAX_SIDE} px a side, not {width}x{height}")
+
     def paint(
         self,
         concepts: list[Concept],
@@ -68,8 +73,7 @@ class SketchArtist:
         subjects: Sequence[Subject] = (),
         progress: Progress | None = None,
     ) -> Painting:
-        if not (MIN_SIDE <= width <= MAX_SIDE and MIN_SIDE <= height <= MAX_SIDE):
-            raise UsageError(f"sketch sizes run from {MIN_SIDE} to {MAX_SIDE} px a side, not {width}x{height}")
+        self.check(width, height)
         images, panels = [], []
         for index, (concept, seed) in enumerate(zip(concepts, seeds, strict=True)):
             image, panel = draw_panel(concept, seed, width, height, subjects)
