@@ -30,7 +30,8 @@ class Artist(Protocol):
 
     def check(self, width: int, height: int) -> None:
         """Raise UsageError for what `paint` would refuse whatever the concepts: a size it cannot paint,
-        a missing key. Cheap and offline, so a server can answer a request with it before queuing."""
+        a missing key. Cheap and offline, so a server can answer a request with it before queuing.
+        Optional for plugins (see `check_artist`)."""
         ...
 
     def paint(
@@ -48,6 +49,13 @@ class Artist(Protocol):
         Per-image seeds let the studio batch several gags (each with its own seed) into one call.
         """
         ...
+
+
+def check_artist(artist: Artist, width: int, height: int) -> None:
+    """The artist's own `check`, where it has one: a plugin written without it is checked by painting."""
+    check = getattr(artist, "check", None)
+    if check is not None:
+        check(width, height)
 
 
 def reference_subject(concept: Concept, subjects: list[Subject]) -> tuple[CastMember, Subject] | None:

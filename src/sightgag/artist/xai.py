@@ -88,6 +88,16 @@ class XaiArtist:
         self.spec = f"xai:{self.model}"
         self.url = settings.xai_url.rstrip("/")
 
+    def check(self, width: int, height: int) -> None:
+        """Refuse now what painting would refuse: no key (xAI takes any size as its nearest aspect ratio)."""
+        self._key()
+
+    def _key(self) -> str:
+        key = secret(self.settings.xai_api_key)
+        if not key:
+            raise UsageError("xai needs XAI_API_KEY: create a key at https://console.x.ai and export XAI_API_KEY=...")
+        return key
+
     def paint(
         self,
         concepts: list[Concept],
@@ -104,9 +114,7 @@ class XaiArtist:
         entry per image in endpoints, prompts, revised_prompts (xAI's rewording, or None),
         references (the subject photos sent, or []) and sizes (as xAI painted them).
         """
-        key = secret(self.settings.xai_api_key)
-        if not key:
-            raise UsageError("xai needs XAI_API_KEY: create a key at https://console.x.ai and export XAI_API_KEY=...")
+        key = self._key()
         shape = {"aspect_ratio": nearest_aspect_ratio(width, height), "resolution": self.settings.xai_resolution}
         details: dict = {
             "model": self.model,

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 
+from sightgag.artist.base import check_artist
 from sightgag.server.backends import Backends
 from sightgag.server.events import JobEvents
 from sightgag.server.jobs import Job, JobQueue, JobRequest, Repeat
@@ -54,7 +55,7 @@ class ServerState:
         # Built now, once: a missing key, an unknown model or a size the artist cannot paint answers
         # this request instead of failing the job.
         self.backends.writer(writer)
-        self.backends.artist(artist).check(*size)
+        check_artist(self.backends.artist(artist), *size)
         resolved = params.model_copy(
             update={"request": request, "writer": writer, "artist": artist, "size": f"{size[0]}x{size[1]}"}
         )
