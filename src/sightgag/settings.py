@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import platformdirs
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -20,13 +20,14 @@ class Settings(BaseSettings):
     writer: str = "auto"
     artist: str = "auto"
 
-    # API keys keep their usual names, so a user's existing environment just works.
-    xai_api_key: str | None = Field(default=None, validation_alias=AliasChoices("XAI_API_KEY", "SIGHTGAG_XAI_API_KEY"))
-    openai_api_key: str | None = Field(
+    # API keys keep their usual names, so a user's existing environment just works. They are SecretStr,
+    # so a repr, a log line or a traceback's locals never print them: `.get_secret_value()` where sent.
+    xai_api_key: SecretStr | None = Field(default=None, validation_alias=AliasChoices("XAI_API_KEY", "SIGHTGAG_XAI_API_KEY"))
+    openai_api_key: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "SIGHTGAG_OPENAI_API_KEY")
     )
-    bfl_api_key: str | None = Field(default=None, validation_alias=AliasChoices("BFL_API_KEY", "SIGHTGAG_BFL_API_KEY"))
-    openai_compat_api_key: str | None = Field(
+    bfl_api_key: SecretStr | None = Field(default=None, validation_alias=AliasChoices("BFL_API_KEY", "SIGHTGAG_BFL_API_KEY"))
+    openai_compat_api_key: SecretStr | None = Field(
         default=None, description="sent to an openai-compat:URL server that wants a key (vLLM --api-key, LiteLLM)"
     )
 

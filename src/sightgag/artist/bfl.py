@@ -127,7 +127,7 @@ class BflArtist:
         or aspect_ratio), then one entry per image in request_ids, seeds, prompts, references (the
         subject photo sent to Kontext, or None), polls and sizes (as BFL painted them).
         """
-        key = self.settings.bfl_api_key
+        key = self.settings.bfl_api_key.get_secret_value() if self.settings.bfl_api_key else ""
         if not key:
             raise UsageError(
                 "bfl needs BFL_API_KEY: create a key at https://dashboard.bfl.ai and export BFL_API_KEY=..."
