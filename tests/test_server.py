@@ -363,6 +363,69 @@ def test_an_interrupted_job_runs_once_more_then_fails(tmp_path):
     assert failed.status == "failed" and "stopped while this job ran" in failed.error
 
 
+CRASH_BETWEEN_FILING_AND_DONE = """
+import os
+from sightgag.server.jobs import JobQueue, JobRequest
+from sightgag.server.settings import ServerSettings
+from sightgag.server.state import ServerState
+from sightgag.settings import Settings
+
+state = ServerState.build(ServerSettings(), Settings(home={home!r}, writer="offline", artist="sketch"))
+job = state.submit(JobRequest(request="my cat as a lifeguard", size="256x256", seed=7))
+print(job.id, flush=True)
+
+def die(self, job_id, gag_id):
+    os._exit(137)  # kill -9 after the gag's row is committed, before the job is marked done
+
+JobQueue.finish = die
+state.worker.run(state.jobs.claim(8))
+"""
+
+
+def test_a_job_killed_between_filing_its_gag_and_being_marked_done_files_no_second_gag(tmp_path):
+    from sightgag.server.state import ServerState
+    from sightgag.settings import Settings
+
+    script = CRASH_BETWEEN_FILING_AND_DONE.format(home=str(tmp_path))
+    crashed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert crashed.returncode == 137, crashed.stderr
+    job_id = crashed.stdout.split()[0]
+
+    restarted = ServerState.build(ServerSettings(), Settings(home=tmp_path, writer="offline", artist="sketch"))
+    assert restarted.jobs.get(job_id).status == "running"
+    assert restarted.jobs.recover() == (1, 0)  # as the server does on start: queued again
+    restarted.worker.run(restarted.jobs.claim(8))
+
+    job = restarted.jobs.get(job_id)
+    gags = restarted.studio.gallery.list()
+    assert job.status == "done" and len(gags) == 1 and job.gag_id == gags[0].id
+
+
+def test_served_gags_and_subjects_name_no_path_of_the_servers_file_system(client, server):
+    gag = make_gag(client)
+    added = client.post(
+        "/api/subjects", data={"name": "Pathfinder"}, files={"photos": ("cat.png", png_photo((10, 200, 90)), "image/png")}
+    )
+    assert added.status_code == 201, added.text
+    assert added.json()["photos"][0].startswith("subjects/")
+    home = client.get("/api/subjects/Pathfinder").json()["photos"][0]
+    answers = [
+        json.dumps(gag),
+        client.get("/api/gallery").text,
+        client.get("/api/subjects").text,
+        json.dumps(read_png_record_of(client.get(f"/api/gags/{gag['id']}/images/0").content)),
+    ]
+    assert gag["images"] == [f"gallery/{gag['id']}/0.png"] and not home.startswith("/")
+    for answer in answers:
+        assert '"/' not in answer.replace('"/api/', "")  # no absolute path anywhere, only the API's own URLs
+    client.delete("/api/subjects/Pathfinder")
+
+
+def read_png_record_of(png: bytes) -> dict:
+    with Image.open(io.BytesIO(png)) as image:
+        return json.loads(image.text["sightgag"])
+
+
 # -- the API key --------------------------------------------------------------------------------
 
 

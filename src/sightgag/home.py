@@ -6,6 +6,10 @@ server's file system, and a home moved elsewhere should still find its files. So
 relative to the home (`gallery/<id>/0.png`), and the code that opens a file joins it to the home.
 Records written before held absolute paths; joining an absolute path to the home leaves it as it
 was, so those still load.
+
+What is shown to others (a PNG's metadata, the server's answers) goes one step further: a path
+outside the home, such as the weights folder in `flux:/srv/models/schnell`, is cut to its last part
+(`flux:schnell`). The gallery's own rows keep it whole: `gallery rerender` needs it.
 """
 
 from __future__ import annotations
@@ -34,3 +38,13 @@ def portable(value: Any, home: Path) -> Any:
 def located(path: str | PurePath, home: Path) -> Path:
     """Where a recorded path is on this machine: relative ones are in `home`, absolute ones stay."""
     return Path(home) / path
+
+
+def shown(spec: str) -> str:
+    """A spec or path with any absolute path in it cut to its last part: `flux:/srv/models/x` -> `flux:x`."""
+    if PurePath(spec).is_absolute():
+        return PurePath(spec).name
+    provider, colon, rest = spec.partition(":")
+    if colon and not rest.startswith("//") and PurePath(rest).is_absolute():
+        return f"{provider}:{PurePath(rest).name}"
+    return spec

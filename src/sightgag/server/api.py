@@ -135,11 +135,12 @@ async def job_events(job_id: str, server: Server) -> EventSourceResponse:
 
 def list_gallery(server: Server, limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[dict]:
     """The newest gags first."""
-    return [gag_json(gag) for gag in server.studio.gallery.list(limit)]
+    gallery = server.studio.gallery
+    return [gag_json(gallery, gag) for gag in gallery.list(limit)]
 
 
 def show_gag(gag_id: str, server: Server) -> dict:
-    return gag_json(_gag(server, gag_id))
+    return gag_json(server.studio.gallery, _gag(server, gag_id))
 
 
 def delete_gag(gag_id: str, server: Server) -> dict:
@@ -150,7 +151,7 @@ def delete_gag(gag_id: str, server: Server) -> dict:
 def reletter_gag(gag_id: str, body: ReletterRequest, server: Server) -> dict:
     """Letter a gag again in another style or with another caption; its image URLs then show the new lettering."""
     gag = _gag(server, gag_id)
-    return gag_json(server.studio.reletter(gag.id, lettering=body.lettering, caption=body.caption))
+    return gag_json(server.studio.gallery, server.studio.reletter(gag.id, lettering=body.lettering, caption=body.caption))
 
 
 def gag_image(
@@ -184,9 +185,9 @@ def image_path(gallery: Gallery, gag: Gag, index: int, *, render: bool = False) 
     return path
 
 
-def gag_json(gag: Gag) -> dict:
-    """The `--json` summary of a gag, with the URLs of its pictures."""
-    summary = gag.summary()
+def gag_json(gallery: Gallery, gag: Gag) -> dict:
+    """The `--json` summary of a gag, with the URLs of its pictures; paths are relative to the home."""
+    summary = gallery.record(gag)
     summary["image_urls"] = [f"/api/gags/{gag.id}/images/{index}" for index in range(len(gag.images))]
     summary["render_urls"] = [f"/api/gags/{gag.id}/images/{index}?render=1" for index in range(len(gag.renders))]
     return summary
