@@ -431,3 +431,41 @@ def test_a_staging_folder_in_use_by_another_process_is_not_swept(tmp_path):
     busy = new_staging(library.folder, "someone-elses")
     SubjectLibrary(tmp_path / "home")  # a second opening of the library, as every command does
     assert busy.is_dir()
+
+
+CRASH_BETWEEN_MOVE_AND_COMMIT = """
+import os, sys
+from pathlib import Path
+import sightgag.subjects.library as library
+
+real_replace = os.replace
+
+def move_then_die(source, target):
+    real_replace(source, target)
+    os._exit(137)  # kill -9 with the photo in the subject's folder, before the record is committed
+
+library.os.replace = move_then_die
+library.SubjectLibrary(Path({home!r})).add("Racer", [Path({photo!r})])
+"""
+
+
+@pytest.mark.parametrize("known_subject", [True, False])
+def test_an_add_killed_before_its_commit_leaves_no_unrecorded_photo(tmp_path, known_subject):
+    import subprocess
+    import sys
+
+    first, second = racing_photos(tmp_path, 2)
+    if known_subject:
+        SubjectLibrary(tmp_path / "home").add("Racer", [first])
+    script = CRASH_BETWEEN_MOVE_AND_COMMIT.format(home=str(tmp_path / "home"), photo=str(second))
+    assert subprocess.run([sys.executable, "-c", script]).returncode == 137
+
+    library = SubjectLibrary(tmp_path / "home")  # the next start
+    # (The crashed add's staging folder stays until it is old: it might be a live writer's.)
+    folders = [folder for folder in library.folder.iterdir() if not folder.name.startswith(".")]
+    if known_subject:
+        racer = library.get("Racer")
+        assert [path.name for path in racer.photos] == [path.name for path in folders[0].iterdir()]
+        assert len(racer.photos) == 1
+    else:
+        assert library.list() == [] and folders == []

@@ -39,6 +39,7 @@ Describe = Callable[[Subject, list[Image.Image]], list[str]]
 # What `update` may change; photos change only through `add`, so an edit never drops a photo added meanwhile.
 EDITABLE = ("kind", "traits", "aliases", "lora", "lora_base", "trigger")
 
+PHOTO_NAME = re.compile(r"[0-9a-f]{16}\.jpg")  # as save_photo names them
 MAX_NAME_CHARS = 60
 MAX_PHOTOS = 40
 
@@ -82,6 +83,8 @@ class SubjectLibrary:
         self._local = threading.local()
         with self._db() as db:
             db.executescript(SCHEMA)
+        with self._changing() as db:
+            self._sweep_unrecorded_photos(db)
         sweep_staging(self.folder)
 
     def _db(self) -> sqlite3.Connection:
@@ -102,6 +105,23 @@ class SubjectLibrary:
         except BaseException:
             db.rollback()
             raise
+
+    def _sweep_unrecorded_photos(self, db: sqlite3.Connection) -> None:
+        """Remove the photos an add killed before its commit moved in: the record says which are kept.
+
+        Only files named as photos are named (a digest and .jpg); a LoRA and its training files stay.
+        """
+        recorded = {subject.name.casefold(): {path.name for path in subject.photos} for subject in self._all(db)}
+        folders = {folder_name(name): names for name, names in recorded.items()}
+        for folder in self.folder.iterdir():
+            if folder.name.startswith(".") or not folder.is_dir():
+                continue
+            kept = folders.get(folder.name, set())
+            for photo in folder.iterdir():
+                if PHOTO_NAME.fullmatch(photo.name) and photo.name not in kept:
+                    photo.unlink(missing_ok=True)
+            if folder.name not in folders and not any(folder.iterdir()):
+                folder.rmdir()
 
     # -- reading ------------------------------------------------------------------------------
 
