@@ -310,6 +310,15 @@ def test_subjects_are_uploaded_as_multipart_under_the_cli_checks(client):
     assert client.get("/api/subjects/Mittens").status_code == 404
 
 
+def test_a_degenerate_photo_is_answered_400_in_one_line_and_nothing_is_stored(client):
+    wide = io.BytesIO()
+    Image.new("RGB", (4000, 2), (235, 140, 40)).save(wide, format="PNG")
+    refused = client.post("/api/subjects", data={"name": "Twide"}, files={"photos": ("wide.png", wide.getvalue(), "image/png")})
+    assert refused.status_code == 400
+    assert refused.json()["detail"].startswith("wide.png: 4000x2 is too small a photo")
+    assert client.get("/api/subjects/Twide").status_code == 404
+
+
 def test_ids_and_indexes_from_a_request_are_checked_before_any_file_is_touched(client):
     assert client.get("/api/gallery/..%2F..%2Fsightgag.db").status_code == 404
     assert client.get("/api/gallery/20260101-000000-abcdef").status_code == 404
