@@ -327,13 +327,16 @@ def test_records_written_with_absolute_paths_still_load(tmp_path):
 def test_shown_records_cut_paths_outside_the_home_and_the_row_keeps_them_for_rerender(tmp_path):
     gallery = Gallery(tmp_path / "home")
     weights = "/srv/models/FLUX.1-schnell"
+    lora = {"path": str(tmp_path / "home" / "subjects" / "mittens-1" / "lora.safetensors"), "trained_on": weights}
     gag = gallery.add(
-        draft_gag(artist=f"flux:{weights}", artist_details={"model_id": weights, "steps": 4}),
+        draft_gag(artist=f"flux:{weights}", artist_details={"model_id": weights, "steps": 4, "loras": [lora]}),
         renders=[picture("red")],
         images=[picture("blue")],
     )
 
     for record in (read_png_record(gag.images[0]), gallery.record(gag)):
-        assert "/srv" not in json.dumps(record)
+        assert "/srv" not in json.dumps(record) and str(tmp_path) not in json.dumps(record)
         assert record["artist"] == "flux:FLUX.1-schnell" and record["artist_details"]["model_id"] == "FLUX.1-schnell"
+        assert record["artist_details"]["loras"] == [{"path": "subjects/mittens-1/lora.safetensors", "trained_on": "FLUX.1-schnell"}]
+        assert record["artist_details"]["steps"] == 4
     assert gallery.get(gag.id).artist == f"flux:{weights}"

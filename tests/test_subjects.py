@@ -469,3 +469,17 @@ def test_an_add_killed_before_its_commit_leaves_no_unrecorded_photo(tmp_path, kn
         assert len(racer.photos) == 1
     else:
         assert library.list() == [] and folders == []
+
+
+def test_a_subject_as_served_names_no_path_outside_or_inside_the_home(tmp_path):
+    library = SubjectLibrary(tmp_path / "home")
+    subject, _ = library.add("Mittens", [orange_cat_photo(tmp_path / "a.jpg")], kind="cat")
+    lora = library.folder_of(subject) / "lora" / "mittens.safetensors"
+    trained = library.update(subject.model_copy(update={"lora": lora, "lora_base": "/srv/models/FLUX.1-dev"}))
+
+    served = library.record(trained)
+    assert str(tmp_path) not in str(served) and "/srv" not in str(served)
+    assert served["photos"] == [f"subjects/{library.folder_of(subject).name}/{subject.photos[0].name}"]
+    assert served["lora_base"] == "FLUX.1-dev"
+    kept = library.get("Mittens")  # in hand: absolute paths, and the weights folder whole for training
+    assert kept.photos == subject.photos and kept.lora == lora and kept.lora_base == "/srv/models/FLUX.1-dev"

@@ -202,9 +202,8 @@ class Gallery:
         """A gag's `--json` summary as it is embedded in its PNGs and served: paths relative to the home,
         and no path outside it (see sightgag.home)."""
         record = portable(gag.summary(), self.home)
-        record["writer"], record["artist"] = shown(record["writer"]), shown(record["artist"])
-        details = record["artist_details"]
-        record["artist_details"] = {key: shown(value) if isinstance(value, str) else value for key, value in details.items()}
+        for field in ("writer", "artist", "artist_details"):
+            record[field] = shown(record[field])
         return record
 
     def path(self, recorded: str | Path) -> Path:

@@ -14,6 +14,7 @@ outside the home, such as the weights folder in `flux:/srv/models/schnell`, is c
 
 from __future__ import annotations
 
+import re
 from pathlib import Path, PurePath
 from typing import Any
 
@@ -40,11 +41,23 @@ def located(path: str | PurePath, home: Path) -> Path:
     return Path(home) / path
 
 
-def shown(spec: str) -> str:
-    """A spec or path with any absolute path in it cut to its last part: `flux:/srv/models/x` -> `flux:x`."""
-    if PurePath(spec).is_absolute():
-        return PurePath(spec).name
-    provider, colon, rest = spec.partition(":")
-    if colon and not rest.startswith("//") and PurePath(rest).is_absolute():
+def shown(value: Any) -> Any:
+    """`value` with any absolute path in it cut to its last part: `flux:/srv/models/x` -> `flux:x`.
+
+    For what sightgag itself wrote (specs, model ids, an artist's details), never for a person's text.
+    """
+    if isinstance(value, dict):
+        return {key: shown(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [shown(item) for item in value]
+    if not isinstance(value, str):
+        return value
+    if PurePath(value).is_absolute():
+        return PurePath(value).name
+    provider, colon, rest = value.partition(":")
+    if colon and _SPEC_PROVIDER.fullmatch(provider) and not rest.startswith("//") and PurePath(rest).is_absolute():
         return f"{provider}:{PurePath(rest).name}"
-    return spec
+    return value
+
+
+_SPEC_PROVIDER = re.compile(r"[a-z][a-z0-9-]*")

@@ -28,7 +28,7 @@ from pathlib import Path
 from PIL import Image
 
 from sightgag.errors import UsageError
-from sightgag.home import located, portable
+from sightgag.home import located, portable, shown
 from sightgag.staging import new_staging, sweep_staging
 from sightgag.subjects.photos import load_photo, save_photo
 from sightgag.subjects.subject import Subject
@@ -162,7 +162,12 @@ class SubjectLibrary:
         return found
 
     def record(self, subject: Subject) -> dict:
-        """A subject as stored and served: JSON with its paths relative to the home."""
+        """A subject as served: JSON with its paths relative to the home, and none outside it."""
+        record = self._stored(subject)
+        record["lora_base"] = shown(record["lora_base"])
+        return record
+
+    def _stored(self, subject: Subject) -> dict:
         return portable(subject.model_dump(mode="json"), self.home)
 
     # -- writing ------------------------------------------------------------------------------
@@ -272,7 +277,7 @@ class SubjectLibrary:
     def _write(self, db: sqlite3.Connection, subject: Subject, folder: Path) -> None:
         db.execute(
             "INSERT OR REPLACE INTO subjects (key, folder, record) VALUES (?, ?, ?)",
-            (subject.name.casefold(), folder.name, json.dumps(self.record(subject), ensure_ascii=False)),
+            (subject.name.casefold(), folder.name, json.dumps(self._stored(subject), ensure_ascii=False)),
         )
 
     def _from_record(self, text: str) -> Subject:
