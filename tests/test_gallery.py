@@ -340,3 +340,15 @@ def test_shown_records_cut_paths_outside_the_home_and_the_row_keeps_them_for_rer
         assert record["artist_details"]["loras"] == [{"path": "subjects/mittens-1/lora.safetensors", "trained_on": "FLUX.1-schnell"}]
         assert record["artist_details"]["steps"] == 4
     assert gallery.get(gag.id).artist == f"flux:{weights}"
+
+
+def test_a_gallery_from_before_job_ids_opens_and_keeps_its_gags(tmp_path):
+    gag = draft_gag(images=[tmp_path / "gallery" / "x" / "0.png"], renders=[])
+    with sqlite3.connect(tmp_path / "sightgag.db") as db:  # the schema sightgag created before
+        db.execute("CREATE TABLE gags (id TEXT PRIMARY KEY, created TEXT NOT NULL, request TEXT NOT NULL, record TEXT NOT NULL)")
+        db.execute("INSERT INTO gags VALUES (?, ?, ?, ?)", (gag.id, gag.created, gag.request, gag.model_dump_json()))
+
+    gallery = Gallery(tmp_path)
+    assert gallery.get(gag.id).images == gag.images and gallery.filed_for_job("job-1") is None
+    filed = gallery.add(draft_gag(), [picture("red")], [picture("red")], job_id="job-1")
+    assert gallery.filed_for_job("job-1").id == filed.id
