@@ -109,10 +109,9 @@ class SubjectLibrary:
     def _sweep_unrecorded_photos(self, db: sqlite3.Connection) -> None:
         """Remove the photos an add killed before its commit moved in: the record says which are kept.
 
-        Only files named as photos are named (a digest and .jpg); a LoRA and its training files stay.
+        Only files named as photos are touched (a digest and .jpg); a LoRA and its training files stay.
         """
-        recorded = {subject.name.casefold(): {path.name for path in subject.photos} for subject in self._all(db)}
-        folders = {folder_name(name): names for name, names in recorded.items()}
+        folders = {folder_name(subject.name): {path.name for path in subject.photos} for subject in self._all(db)}
         for folder in self.folder.iterdir():
             if folder.name.startswith(".") or not folder.is_dir():
                 continue
@@ -199,10 +198,8 @@ class SubjectLibrary:
 
         staging = new_staging(self.folder, folder_name(name))
         try:
-            staged = {}  # digest prefix -> the photo saved in staging, each picture once
-            for photo in loaded:
-                staged.setdefault(photo.digest[:16], photo)
-            staged = {key: save_photo(photo, staging) for key, photo in staged.items()}
+            pictures = {photo.digest[:16]: photo for photo in reversed(loaded)}  # each picture once
+            staged = {key: save_photo(photo, staging) for key, photo in pictures.items()}
             with self._changing() as db:
                 # Read again under the lock: another add may have filed this subject since.
                 existing = self._find(db, name)
