@@ -319,6 +319,23 @@ def test_a_degenerate_photo_is_answered_400_in_one_line_and_nothing_is_stored(cl
     assert client.get("/api/subjects/Twide").status_code == 404
 
 
+def test_parallel_uploads_to_one_subject_all_succeed_and_keep_every_photo(server):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def upload(shade: int) -> int:
+        with httpx.Client(base_url=server, timeout=60) as client:
+            photo = ("racer.png", png_photo((200, 120, shade)), "image/png")
+            return client.post("/api/subjects", data={"name": "Racer"}, files={"photos": photo}).status_code
+
+    with ThreadPoolExecutor(6) as pool:
+        statuses = list(pool.map(upload, range(0, 240, 40)))
+    with httpx.Client(base_url=server, timeout=60) as client:
+        racer = client.get("/api/subjects/Racer").json()
+        assert statuses == [201] * 6 and len(racer["photos"]) == 6
+        assert all(client.get(f"/api/subjects/Racer/photos/{index}").status_code == 200 for index in range(6))
+        client.delete("/api/subjects/Racer")
+
+
 def test_ids_and_indexes_from_a_request_are_checked_before_any_file_is_touched(client):
     assert client.get("/api/gallery/..%2F..%2Fsightgag.db").status_code == 404
     assert client.get("/api/gallery/20260101-000000-abcdef").status_code == 404
