@@ -310,6 +310,32 @@ def test_subjects_are_uploaded_as_multipart_under_the_cli_checks(client):
     assert client.get("/api/subjects/Mittens").status_code == 404
 
 
+def test_a_degenerate_photo_is_answered_400_in_one_line_and_nothing_is_stored(client):
+    wide = io.BytesIO()
+    Image.new("RGB", (4000, 2), (235, 140, 40)).save(wide, format="PNG")
+    refused = client.post("/api/subjects", data={"name": "Twide"}, files={"photos": ("wide.png", wide.getvalue(), "image/png")})
+    assert refused.status_code == 400
+    assert refused.json()["detail"].startswith("wide.png: 4000x2 is too small a photo")
+    assert client.get("/api/subjects/Twide").status_code == 404
+
+
+def test_parallel_uploads_to_one_subject_all_succeed_and_keep_every_photo(server):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def upload(shade: int) -> int:
+        with httpx.Client(base_url=server, timeout=60) as client:
+            photo = ("racer.png", png_photo((200, 120, shade)), "image/png")
+            return client.post("/api/subjects", data={"name": "Racer"}, files={"photos": photo}).status_code
+
+    with ThreadPoolExecutor(6) as pool:
+        statuses = list(pool.map(upload, range(0, 240, 40)))
+    with httpx.Client(base_url=server, timeout=60) as client:
+        racer = client.get("/api/subjects/Racer").json()
+        assert statuses == [201] * 6 and len(racer["photos"]) == 6
+        assert all(client.get(f"/api/subjects/Racer/photos/{index}").status_code == 200 for index in range(6))
+        client.delete("/api/subjects/Racer")
+
+
 def test_ids_and_indexes_from_a_request_are_checked_before_any_file_is_touched(client):
     assert client.get("/api/gallery/..%2F..%2Fsightgag.db").status_code == 404
     assert client.get("/api/gallery/20260101-000000-abcdef").status_code == 404
@@ -361,6 +387,69 @@ def test_an_interrupted_job_runs_once_more_then_fails(tmp_path):
     assert queue.recover() == (0, 1)  # and again: it may be what stops the server
     failed = queue.get(job.id)
     assert failed.status == "failed" and "stopped while this job ran" in failed.error
+
+
+CRASH_BETWEEN_FILING_AND_DONE = """
+import os
+from sightgag.server.jobs import JobQueue, JobRequest
+from sightgag.server.settings import ServerSettings
+from sightgag.server.state import ServerState
+from sightgag.settings import Settings
+
+state = ServerState.build(ServerSettings(), Settings(home={home!r}, writer="offline", artist="sketch"))
+job = state.submit(JobRequest(request="my cat as a lifeguard", size="256x256", seed=7))
+print(job.id, flush=True)
+
+def die(self, job_id, gag_id):
+    os._exit(137)  # kill -9 after the gag's row is committed, before the job is marked done
+
+JobQueue.finish = die
+state.worker.run(state.jobs.claim(8))
+"""
+
+
+def test_a_job_killed_between_filing_its_gag_and_being_marked_done_files_no_second_gag(tmp_path):
+    from sightgag.server.state import ServerState
+    from sightgag.settings import Settings
+
+    script = CRASH_BETWEEN_FILING_AND_DONE.format(home=str(tmp_path))
+    crashed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert crashed.returncode == 137, crashed.stderr
+    job_id = crashed.stdout.split()[0]
+
+    restarted = ServerState.build(ServerSettings(), Settings(home=tmp_path, writer="offline", artist="sketch"))
+    assert restarted.jobs.get(job_id).status == "running"
+    assert restarted.jobs.recover() == (1, 0)  # as the server does on start: queued again
+    restarted.worker.run(restarted.jobs.claim(8))
+
+    job = restarted.jobs.get(job_id)
+    gags = restarted.studio.gallery.list()
+    assert job.status == "done" and len(gags) == 1 and job.gag_id == gags[0].id
+
+
+def test_served_gags_and_subjects_name_no_path_of_the_servers_file_system(client, server):
+    gag = make_gag(client)
+    added = client.post(
+        "/api/subjects", data={"name": "Pathfinder"}, files={"photos": ("cat.png", png_photo((10, 200, 90)), "image/png")}
+    )
+    assert added.status_code == 201, added.text
+    assert added.json()["photos"][0].startswith("subjects/")
+    home = client.get("/api/subjects/Pathfinder").json()["photos"][0]
+    answers = [
+        json.dumps(gag),
+        client.get("/api/gallery").text,
+        client.get("/api/subjects").text,
+        json.dumps(read_png_record_of(client.get(f"/api/gags/{gag['id']}/images/0").content)),
+    ]
+    assert gag["images"] == [f"gallery/{gag['id']}/0.png"] and not home.startswith("/")
+    for answer in answers:
+        assert '"/' not in answer.replace('"/api/', "")  # no absolute path anywhere, only the API's own URLs
+    client.delete("/api/subjects/Pathfinder")
+
+
+def read_png_record_of(png: bytes) -> dict:
+    with Image.open(io.BytesIO(png)) as image:
+        return json.loads(image.text["sightgag"])
 
 
 # -- the API key --------------------------------------------------------------------------------

@@ -118,7 +118,7 @@ def test_bad_photos_are_refused_and_nothing_is_half_added(tmp_path, make_bad, me
     assert [path for path in library.folder.iterdir()] == []
 
 
-@pytest.mark.parametrize("name", ["../../etc/passwd", "Zoë", "José the 3rd", "猫ちゃん", "CON", ".hidden", "a/b\\c"])
+@pytest.mark.parametrize("name", ["../../etc/passwd", "Zoë", "Straße", "José the 3rd", "猫ちゃん", "CON", ".hidden", "a/b\\c"])
 def test_any_unicode_name_is_safe_on_disk(tmp_path, name):
     library = SubjectLibrary(tmp_path / "home")
     subject, _ = library.add(name, [orange_cat_photo(tmp_path / "a.jpg")])
@@ -126,6 +126,8 @@ def test_any_unicode_name_is_safe_on_disk(tmp_path, name):
     folder = subject.photos[0].parent
     assert folder.parent == library.folder
     assert folder.name == folder_name(name) and "/" not in folder.name and not folder.name.startswith(".")
+    SubjectLibrary(tmp_path / "home")  # the next start's sweep knows the folder is this subject's
+    assert subject.photos[0].is_file()
 
 
 @pytest.mark.parametrize("name, message", [("", "needs a name"), ("   ", "needs a name"), ("x" * 61, "at most"), ("bad\x00name", "control"), ("!!!", "not a name")])
@@ -188,3 +190,298 @@ def test_a_vision_model_answering_junk_is_a_one_line_error(tmp_path):
     subject, _ = library.add("Mittens", [orange_cat_photo(tmp_path / "a.jpg")], kind="cat")
     with ScriptedChatServer(("answer", "a very nice cat")) as server, pytest.raises(SightgagError, match="traits"):
         describe_traits(subject, Settings(home=tmp_path / "home", writer_retries=0), vision=f"openai-compat:{server.url}#vlm")
+
+
+# -- what a stored photo keeps: its pixels, nothing else -------------------------------------
+
+SECRET = "GPS 48.8584N 2.2945E owner=alice"
+XMP = (
+    '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+    f'<rdf:Description xmlns:dc="http://purl.org/dc/elements/1.1/" dc:creator="{SECRET}"/></rdf:RDF></x:xmpmeta>'
+).encode()
+
+
+def secret_exif() -> Image.Exif:
+    exif = Image.Exif()
+    exif[ExifTags.Base.Make] = SECRET
+    exif[ExifTags.Base.ImageDescription] = SECRET
+    gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
+    gps[ExifTags.GPS.GPSLatitudeRef] = "N"
+    gps[ExifTags.GPS.GPSLatitude] = (48.0, 51.0, 30.24)
+    return exif
+
+
+def srgb_profile() -> bytes:
+    from PIL import ImageCms
+
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+
+
+def jpeg_with_everything(path: Path) -> Path:
+    image = Image.open(orange_cat_photo(path.with_suffix(".plain.jpg")))
+    image.save(path, format="JPEG", exif=secret_exif(), comment=SECRET, xmp=XMP, icc_profile=srgb_profile())
+    return path
+
+
+def png_with_everything(path: Path) -> Path:
+    from PIL.PngImagePlugin import PngInfo
+
+    info = PngInfo()
+    info.add_text("Comment", SECRET)  # tEXt
+    info.add_text("Author", SECRET, zip=True)  # zTXt
+    info.add_itxt("Description", SECRET)  # iTXt
+    info.add_itxt("XML:com.adobe.xmp", XMP.decode())
+    image = Image.open(orange_cat_photo(path.with_suffix(".plain.jpg")))
+    image.save(path, format="PNG", pnginfo=info, exif=secret_exif(), icc_profile=srgb_profile())  # eXIf, iCCP
+    return path
+
+
+def gif_with_a_comment(path: Path) -> Path:
+    Image.open(orange_cat_photo(path.with_suffix(".plain.jpg"))).save(path, format="GIF", comment=SECRET)
+    return path
+
+
+def webp_with_everything(path: Path) -> Path:
+    image = Image.open(orange_cat_photo(path.with_suffix(".plain.jpg")))
+    image.save(path, format="WEBP", exif=secret_exif(), xmp=XMP, icc_profile=srgb_profile())
+    return path
+
+
+def tiff_with_tags(path: Path) -> Path:
+    from PIL.TiffImagePlugin import ImageFileDirectory_v2
+
+    tags = ImageFileDirectory_v2()
+    tags[270] = SECRET  # ImageDescription
+    tags[315] = SECRET  # Artist
+    tags[33432] = SECRET  # Copyright
+    Image.open(orange_cat_photo(path.with_suffix(".plain.jpg"))).save(path, format="TIFF", tiffinfo=tags)
+    return path
+
+
+@pytest.mark.parametrize(
+    "make_photo, file_name",
+    [
+        (jpeg_with_everything, "phone.jpg"),
+        (png_with_everything, "screenshot.png"),
+        (gif_with_a_comment, "cat.gif"),
+        (webp_with_everything, "cat.webp"),
+        (tiff_with_tags, "scan.tif"),
+    ],
+)
+def test_stored_photos_keep_no_metadata_whatever_the_format(tmp_path, make_photo, file_name):
+    original = make_photo(tmp_path / file_name)
+    assert SECRET.encode() in original.read_bytes()  # the test photo does carry it
+
+    subject, _ = SubjectLibrary(tmp_path / "home").add("Mittens", [original], kind="cat")
+    stored_path = subject.photos[0]
+    raw = stored_path.read_bytes()
+    assert SECRET.encode() not in raw
+    assert b"xmpmeta" not in raw and b"ICC_PROFILE" not in raw and b"Exif" not in raw
+    with Image.open(stored_path) as stored:
+        assert stored.format == "JPEG" and stored.size == (320, 200)
+        assert not set(stored.info) & {"comment", "exif", "xmp", "icc_profile", "photoshop", "adobe"}
+        assert not stored.getexif()
+        # Only the JFIF header Pillow always writes: no APPn segment of any metadata kind, no COM.
+        assert [marker for marker, _ in stored.applist] == ["APP0"]
+
+
+def swapped_primaries_profile() -> bytes:
+    """An RGB profile whose red and blue primaries trade places: its pixels mean something else than sRGB's."""
+    data = bytearray(srgb_profile())
+    tags = {bytes(data[at : at + 4]): at for at in range(132, 132 + 12 * struct.unpack(">I", data[128:132])[0], 12)}
+    red, blue = tags[b"rXYZ"], tags[b"bXYZ"]
+    data[red + 4 : red + 12], data[blue + 4 : blue + 12] = data[blue + 4 : blue + 12], data[red + 4 : red + 12]
+    return bytes(data)
+
+
+def test_a_photo_in_another_colour_space_is_stored_in_srgb_without_its_profile(tmp_path):
+    red, green, blue = Image.open(orange_cat_photo(tmp_path / "plain.jpg")).split()
+    # The orange cat in the swapped space is stored as blue numbers; only its profile says they are orange.
+    Image.merge("RGB", (blue, green, red)).save(tmp_path / "wide-gamut.jpg", icc_profile=swapped_primaries_profile())
+
+    subject, _ = SubjectLibrary(tmp_path / "home").add("Mittens", [tmp_path / "wide-gamut.jpg"], kind="cat")
+    with Image.open(subject.photos[0]) as stored:
+        assert "icc_profile" not in stored.info
+        r, g, b = stored.getpixel((160, 105))
+    assert r > 200 and b < 90  # orange, as the profile meant, not the blue its raw numbers say
+
+
+# -- degenerate photos ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "size, message",
+    [((4000, 2), "too small"), ((1, 59_000_000), "too small"), ((1, 1), "too small"), ((63, 400), "too small"),
+     ((2000, 200), "long and thin"), ((100, 900), "long and thin")],
+)  # fmt: skip
+def test_degenerate_photos_are_refused_in_one_line_and_nothing_is_stored(tmp_path, size, message):
+    path = tmp_path / "odd.png"
+    if size[0] * size[1] > 50_000_000:
+        # Too many pixels to build in a test: a small PNG whose header claims the size (the check reads the header).
+        Image.new("L", (8, 8)).save(path)
+        data = bytearray(path.read_bytes())
+        ihdr = struct.pack(">II", *size) + bytes(data[24:29])
+        data[16:29] = ihdr
+        data[29:33] = struct.pack(">I", zlib.crc32(b"IHDR" + ihdr))
+        path.write_bytes(bytes(data))
+    else:
+        Image.new("RGB", size, (235, 140, 40)).save(path)
+    library = SubjectLibrary(tmp_path / "home")
+
+    with pytest.raises(UsageError, match=message) as refused:
+        library.add("Twide", [orange_cat_photo(tmp_path / "good.jpg"), path])
+    assert "\n" not in str(refused.value) and "odd.png" in str(refused.value)
+    assert library.list() == [] and list(library.folder.iterdir()) == []
+
+
+def test_the_narrowest_photos_allowed_are_stored_and_described(tmp_path):
+    from sightgag.settings import Settings
+    from sightgag.subjects.describe import trait_reader
+    from sightgag.subjects.photos import MAX_ASPECT, MIN_SIDE
+
+    path = tmp_path / "narrow.png"
+    Image.new("RGB", (MIN_SIDE * MAX_ASPECT, MIN_SIDE), (235, 140, 40)).save(path)
+    subject, _ = SubjectLibrary(tmp_path / "home").add("Slim", [path], kind="cat", describe=trait_reader(Settings()))
+    assert subject.traits and len(subject.photos) == 1
+
+
+def test_traits_that_cannot_be_read_leave_no_half_added_subject(tmp_path):
+    library = SubjectLibrary(tmp_path / "home")
+
+    def broken_reader(subject, images):
+        raise ZeroDivisionError("the trait reader fell over")
+
+    with pytest.raises(ZeroDivisionError):
+        library.add("Mittens", [orange_cat_photo(tmp_path / "a.jpg")], kind="cat", describe=broken_reader)
+    assert library.list() == [] and list(library.folder.iterdir()) == []
+
+
+def test_subjects_add_on_the_command_line_refuses_a_degenerate_photo_and_stores_nothing(tmp_path):
+    import subprocess
+    import sys
+
+    Image.new("RGB", (4000, 2), (235, 140, 40)).save(tmp_path / "wide.png")
+    result = subprocess.run(
+        [sys.executable, "-m", "sightgag.cli", "subjects", "add", "Twide", str(tmp_path / "wide.png")],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("error: wide.png: 4000x2 is too small") and result.stderr.count("\n") == 1
+    listed = subprocess.run([sys.executable, "-m", "sightgag.cli", "subjects", "list", "--json"], capture_output=True, text=True)
+    assert listed.stdout.strip() == "[]"
+
+
+# -- concurrent adds --------------------------------------------------------------------------
+
+
+def add_one_photo(home: str, photo: str) -> int:
+    """One add of one photo to Racer, as a separate `sightgag subjects add` or API call would; the photo count after."""
+    subject, _ = SubjectLibrary(Path(home)).add("Racer", [Path(photo)], kind="cat")
+    return len(subject.photos)
+
+
+def racing_photos(folder: Path, count: int) -> list[Path]:
+    return [orange_cat_photo(folder / f"racer-{index}.jpg", shade=index * 15) for index in range(count)]
+
+
+def assert_racer_keeps_every_photo(home: Path, photos: list[Path]) -> None:
+    library = SubjectLibrary(home)
+    racer = library.get("Racer")
+    assert len(racer.photos) == len(photos)
+    on_disk = sorted(path.name for path in library.folder_of(racer).iterdir())
+    assert on_disk == sorted(path.name for path in racer.photos)
+    assert not list(library.folder.glob(".staging-*"))
+
+
+def test_parallel_adds_to_one_subject_from_threads_each_keep_their_photo(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    photos = racing_photos(tmp_path, 6)
+    with ThreadPoolExecutor(6) as pool:
+        counts = list(pool.map(add_one_photo, [str(tmp_path / "home")] * 6, map(str, photos)))
+    assert sorted(counts) == [1, 2, 3, 4, 5, 6]
+    assert_racer_keeps_every_photo(tmp_path / "home", photos)
+
+
+def test_parallel_adds_to_one_subject_from_processes_each_keep_their_photo(tmp_path):
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    photos = racing_photos(tmp_path, 6)
+    SubjectLibrary(tmp_path / "home")  # the database exists before the race, as it does on a used home
+    with ProcessPoolExecutor(6, mp_context=multiprocessing.get_context("spawn")) as pool:
+        counts = list(pool.map(add_one_photo, [str(tmp_path / "home")] * 6, map(str, photos)))
+    assert sorted(counts) == [1, 2, 3, 4, 5, 6]
+    assert_racer_keeps_every_photo(tmp_path / "home", photos)
+
+
+def test_an_edit_made_during_an_add_keeps_the_added_photo(tmp_path):
+    library = SubjectLibrary(tmp_path / "home")
+    first, second = racing_photos(tmp_path, 2)
+    stale, _ = library.add("Racer", [first])
+    library.add("Racer", [second])
+    library.update(stale.model_copy(update={"traits": ["fast"]}))  # edited from a copy read before the second add
+    racer = library.get("Racer")
+    assert racer.traits == ["fast"] and len(racer.photos) == 2
+
+
+def test_a_staging_folder_in_use_by_another_process_is_not_swept(tmp_path):
+    from sightgag.staging import new_staging
+
+    library = SubjectLibrary(tmp_path / "home")
+    busy = new_staging(library.folder, "someone-elses")
+    SubjectLibrary(tmp_path / "home")  # a second opening of the library, as every command does
+    assert busy.is_dir()
+
+
+CRASH_BETWEEN_MOVE_AND_COMMIT = """
+import os, sys
+from pathlib import Path
+import sightgag.subjects.library as library
+
+real_replace = os.replace
+
+def move_then_die(source, target):
+    real_replace(source, target)
+    os._exit(137)  # kill -9 with the photo in the subject's folder, before the record is committed
+
+library.os.replace = move_then_die
+library.SubjectLibrary(Path({home!r})).add("Racer", [Path({photo!r})])
+"""
+
+
+@pytest.mark.parametrize("known_subject", [True, False])
+def test_an_add_killed_before_its_commit_leaves_no_unrecorded_photo(tmp_path, known_subject):
+    import subprocess
+    import sys
+
+    first, second = racing_photos(tmp_path, 2)
+    if known_subject:
+        SubjectLibrary(tmp_path / "home").add("Racer", [first])
+    script = CRASH_BETWEEN_MOVE_AND_COMMIT.format(home=str(tmp_path / "home"), photo=str(second))
+    assert subprocess.run([sys.executable, "-c", script]).returncode == 137
+
+    library = SubjectLibrary(tmp_path / "home")  # the next start
+    # (The crashed add's staging folder stays until it is old: it might be a live writer's.)
+    folders = [folder for folder in library.folder.iterdir() if not folder.name.startswith(".")]
+    if known_subject:
+        racer = library.get("Racer")
+        assert [path.name for path in racer.photos] == [path.name for path in folders[0].iterdir()]
+        assert len(racer.photos) == 1
+    else:
+        assert library.list() == [] and folders == []
+
+
+def test_a_subject_as_served_names_no_path_outside_or_inside_the_home(tmp_path):
+    library = SubjectLibrary(tmp_path / "home")
+    subject, _ = library.add("Mittens", [orange_cat_photo(tmp_path / "a.jpg")], kind="cat")
+    lora = library.folder_of(subject) / "lora" / "mittens.safetensors"
+    trained = library.update(subject.model_copy(update={"lora": lora, "lora_base": "/srv/models/FLUX.1-dev"}))
+
+    served = library.record(trained)
+    assert str(tmp_path) not in str(served) and "/srv" not in str(served)
+    assert served["photos"] == [f"subjects/{library.folder_of(subject).name}/{subject.photos[0].name}"]
+    assert served["lora_base"] == "FLUX.1-dev"
+    kept = library.get("Mittens")  # in hand: absolute paths, and the weights folder whole for training
+    assert kept.photos == subject.photos and kept.lora == lora and kept.lora_base == "/srv/models/FLUX.1-dev"

@@ -266,13 +266,10 @@ def subjects_add(
     as_json: JsonOption = False,
 ) -> None:
     """Add a subject with photos (or more photos to one you have)."""
-    from sightgag.subjects.describe import describe_traits
+    from sightgag.subjects.describe import trait_reader
 
-    library = _library()
-    subject, skipped = library.add(name, photos, kind=kind)
-    if not subject.traits:
-        subject.traits = describe_traits(subject, Settings(), vision)
-        library.update(subject)
+    # Traits are read before anything is stored: if they cannot be, the subject is not half-added.
+    subject, skipped = _library().add(name, photos, kind=kind, describe=trait_reader(Settings(), vision))
     if skipped and not as_json:
         err.print(f"skipped {skipped} duplicate photo(s)")
     _print_subject(subject, as_json)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import platformdirs
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -20,15 +20,22 @@ class Settings(BaseSettings):
     writer: str = "auto"
     artist: str = "auto"
 
-    # API keys keep their usual names, so a user's existing environment just works.
-    xai_api_key: str | None = Field(default=None, validation_alias=AliasChoices("XAI_API_KEY", "SIGHTGAG_XAI_API_KEY"))
-    openai_api_key: str | None = Field(
+    # API keys keep their usual names, so a user's existing environment just works. They are SecretStr,
+    # so a repr, a log line or a traceback's locals never print them: `.get_secret_value()` where sent.
+    xai_api_key: SecretStr | None = Field(default=None, validation_alias=AliasChoices("XAI_API_KEY", "SIGHTGAG_XAI_API_KEY"))
+    openai_api_key: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "SIGHTGAG_OPENAI_API_KEY")
     )
-    bfl_api_key: str | None = Field(default=None, validation_alias=AliasChoices("BFL_API_KEY", "SIGHTGAG_BFL_API_KEY"))
-    openai_compat_api_key: str | None = Field(
+    bfl_api_key: SecretStr | None = Field(default=None, validation_alias=AliasChoices("BFL_API_KEY", "SIGHTGAG_BFL_API_KEY"))
+    openai_compat_api_key: SecretStr | None = Field(
         default=None, description="sent to an openai-compat:URL server that wants a key (vLLM --api-key, LiteLLM)"
     )
+
+    @field_validator("xai_api_key", "openai_api_key", "bfl_api_key", "openai_compat_api_key", mode="before")
+    @classmethod
+    def _blank_key_is_no_key(cls, value: object) -> object:
+        # `export XAI_API_KEY=` must not count as a key: auto would pick grok and fail at the first call.
+        return value.strip() or None if isinstance(value, str) else value
 
     # Writer behaviour.
     writer_timeout: float = Field(default=60.0, description="seconds per LLM call")

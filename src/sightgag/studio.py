@@ -34,10 +34,15 @@ StudioProgress = Callable[[str, int, int], None]
 
 @dataclass
 class Draft:
-    """A gag whose concepts are written but not yet painted, with the subjects it needs."""
+    """A gag whose concepts are written but not yet painted, with the subjects it needs.
+
+    `job_id` names the server job it is for: the gallery records it, so that a job run again after
+    a crash finds the gag it already filed.
+    """
 
     gag: Gag
     subjects: list[Subject]
+    job_id: str | None = None
 
 
 @dataclass
@@ -257,7 +262,7 @@ class Studio:
             gag.timings["total"] = sum(gag.timings.get(stage, 0.0) for stage in ("writer", "artist", "letterer"))
 
             report("filing", 0, 1)
-            gags.append(self.gallery.add(gag, renders, lettered))
+            gags.append(self.gallery.add(gag, renders, lettered, job_id=draft.job_id))
             report("filing", 1, 1)
         return gags
 

@@ -30,13 +30,12 @@ from pathlib import Path
 
 import httpx
 from PIL import Image, UnidentifiedImageError
-from pydantic import SecretStr
 
 from sightgag.artist.base import Painting, Progress, reference_subject
 from sightgag.artist.prompt import describe
 from sightgag.concept import Concept
 from sightgag.errors import SightgagError, UsageError
-from sightgag.settings import Settings
+from sightgag.settings import Settings, secret
 from sightgag.subjects import Subject
 
 DEFAULT_MODEL = "flux-pro-1.1"
@@ -130,14 +129,12 @@ class BflArtist:
         self._shape(width, height)
 
     def _key(self) -> str:
-        key = self.settings.bfl_api_key
-        if isinstance(key, SecretStr):
-            key = key.get_secret_value()
-        if not key or not key.strip():
+        key = secret(self.settings.bfl_api_key)
+        if not key:
             raise UsageError(
                 "bfl needs BFL_API_KEY: create a key at https://dashboard.bfl.ai and export BFL_API_KEY=..."
             )
-        return key.strip()
+        return key
 
     def may_carry_key(self, url: httpx.URL | str) -> bool:
         """True for BFL's API: the configured origin, or a documented BFL API host over https."""

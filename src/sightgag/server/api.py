@@ -139,11 +139,12 @@ async def job_events(job_id: str, server: Server) -> EventSourceResponse:
 
 def list_gallery(server: Server, limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[dict]:
     """The newest gags first."""
-    return [gag_json(gag) for gag in server.studio.gallery.list(limit)]
+    gallery = server.studio.gallery
+    return [gag_json(gallery, gag) for gag in gallery.list(limit)]
 
 
 def show_gag(gag_id: str, server: Server) -> dict:
-    return gag_json(_gag(server, gag_id))
+    return gag_json(server.studio.gallery, _gag(server, gag_id))
 
 
 def delete_gag(gag_id: str, server: Server) -> dict:
@@ -160,7 +161,7 @@ def reletter_gag(gag_id: str, body: ReletterRequest, server: Server) -> dict:
         _gag(server, gag.id)  # deleted while it was being lettered (its files vanished): 404
         raise
     _gag(server, gag.id)  # deleted just after: say so, rather than describe a gag that is gone
-    return gag_json(relettered)
+    return gag_json(server.studio.gallery, relettered)
 
 
 def gag_image(
@@ -194,9 +195,9 @@ def image_path(gallery: Gallery, gag: Gag, index: int, *, render: bool = False) 
     return path
 
 
-def gag_json(gag: Gag) -> dict:
-    """The `--json` summary of a gag, with the URLs of its pictures."""
-    summary = gag.summary()
+def gag_json(gallery: Gallery, gag: Gag) -> dict:
+    """The `--json` summary of a gag, with the URLs of its pictures; paths are relative to the home."""
+    summary = gallery.record(gag)
     summary["image_urls"] = [f"/api/gags/{gag.id}/images/{index}" for index in range(len(gag.images))]
     summary["render_urls"] = [f"/api/gags/{gag.id}/images/{index}?render=1" for index in range(len(gag.renders))]
     return summary
@@ -205,12 +206,17 @@ def gag_json(gag: Gag) -> dict:
 # -- subjects ---------------------------------------------------------------------------------
 
 
-def list_subjects(server: Server) -> list[Subject]:
-    return server.studio.subjects.list()
+# Subjects are answered as the library records them: photo paths relative to the home, never the
+# server's own file system (`response_model=Subject` in the route table keeps their schema).
 
 
-def show_subject(name: str, server: Server) -> Subject:
-    return _subject(server, name)
+def list_subjects(server: Server) -> list[dict]:
+    library = server.studio.subjects
+    return [library.record(subject) for subject in library.list()]
+
+
+def show_subject(name: str, server: Server) -> dict:
+    return server.studio.subjects.record(_subject(server, name))
 
 
 async def add_subject(
@@ -218,7 +224,7 @@ async def add_subject(
     name: Annotated[str, Form(max_length=200)],
     photos: Annotated[list[UploadFile], File(description="JPEG, PNG or WebP photos")],
     kind: Annotated[str, Form(max_length=40)] = "",
-) -> Subject:
+) -> dict:
     """Add a subject with photos (or more photos to one you have), checked like `sightgag subjects add`."""
     if len(photos) > server.settings.max_photos:
         raise HTTPException(400, f"{len(photos)} photos sent: add at most {server.settings.max_photos} at a time")
@@ -232,8 +238,8 @@ async def add_subject(
     return await run_in_threadpool(_add_subject, server, name, kind, photos)
 
 
-def _add_subject(server: ServerState, name: str, kind: str, photos: list[UploadFile]) -> Subject:
-    from sightgag.subjects.describe import describe_traits
+def _add_subject(server: ServerState, name: str, kind: str, photos: list[UploadFile]) -> dict:
+    from sightgag.subjects.describe import trait_reader
 
     library = server.studio.subjects
     with tempfile.TemporaryDirectory(prefix="sightgag-upload-") as folder:
@@ -245,14 +251,11 @@ def _add_subject(server: ServerState, name: str, kind: str, photos: list[UploadF
             with path.open("wb") as copy:
                 shutil.copyfileobj(photo.file, copy)
             paths.append(path)
-        subject, _ = library.add(name, paths, kind=kind)
-    if not subject.traits:
-        subject.traits = describe_traits(subject, server.studio.settings)
-        library.update(subject)
-    return subject
+        subject, _ = library.add(name, paths, kind=kind, describe=trait_reader(server.studio.settings))
+    return library.record(subject)
 
 
-def edit_subject(name: str, body: SubjectEdit, server: Server) -> Subject:
+def edit_subject(name: str, body: SubjectEdit, server: Server) -> dict:
     """Change a subject's kind, traits or aliases."""
     subject = _subject(server, name)
     if body.kind is not None:
@@ -261,7 +264,8 @@ def edit_subject(name: str, body: SubjectEdit, server: Server) -> Subject:
         subject.traits = [" ".join(trait.split()) for trait in body.traits if trait.strip()]
     if body.aliases is not None:
         subject.aliases = [clean_name(alias) for alias in body.aliases]
-    return server.studio.subjects.update(subject)
+    library = server.studio.subjects
+    return library.record(library.update(subject))
 
 
 def delete_subject(name: str, server: Server) -> dict:
@@ -337,11 +341,11 @@ def api_router() -> APIRouter:
     route("/gags/{gag_id}/images/{index}", gag_image, methods=["GET"], tags=["gallery"], name="gag_image",
           response_class=FileResponse, responses={200: {"content": {"image/png": {}}}})  # fmt: skip
 
-    route("/subjects", list_subjects, methods=["GET"], tags=["subjects"])
+    route("/subjects", list_subjects, methods=["GET"], tags=["subjects"], response_model=list[Subject])
     # Its larger body limit is set with the others, in app.py (BodySizeLimit).
-    route("/subjects", add_subject, methods=["POST"], status_code=201, tags=["subjects"])
-    route("/subjects/{name}", show_subject, methods=["GET"], tags=["subjects"])
-    route("/subjects/{name}", edit_subject, methods=["PATCH"], tags=["subjects"])
+    route("/subjects", add_subject, methods=["POST"], status_code=201, tags=["subjects"], response_model=Subject)
+    route("/subjects/{name}", show_subject, methods=["GET"], tags=["subjects"], response_model=Subject)
+    route("/subjects/{name}", edit_subject, methods=["PATCH"], tags=["subjects"], response_model=Subject)
     route("/subjects/{name}", delete_subject, methods=["DELETE"], tags=["subjects"])
     route("/subjects/{name}/photos/{index}", subject_photo, methods=["GET"], tags=["subjects"],
           response_class=FileResponse, responses={200: {"content": {"image/jpeg": {}}}})  # fmt: skip

@@ -118,6 +118,8 @@ class Worker:
         drafts: list[Draft] = []
         written: list[Job] = []
         for job in jobs:
+            if self._already_filed(job):
+                continue
             try:
                 drafts.append(self._prepare(job))
                 written.append(job)
@@ -126,9 +128,18 @@ class Worker:
         if drafts:
             self._paint(written, drafts)
 
+    def _already_filed(self, job: Job) -> bool:
+        """Finish a job whose gag is already in the gallery: the server stopped between filing it and
+        marking the job done (or the batch failed just after). Running it again would file a second gag."""
+        gag = self.backends.studio.gallery.filed_for_job(job.id)
+        if gag is None:
+            return False
+        self.jobs.finish(job.id, gag.id)
+        return True
+
     def _prepare(self, job: Job) -> Draft:
         params = job.params
-        return self.backends.studio.prepare(
+        draft = self.backends.studio.prepare(
             params.request,
             subjects=params.subjects,
             n=params.image_count(),
@@ -140,6 +151,8 @@ class Worker:
             writer=self.backends.writer(params.writer) if params.concepts is None else None,
             artist=self.backends.artist(params.artist),
         )
+        draft.job_id = job.id
+        return draft
 
     def _paint(self, jobs: list[Job], drafts: list[Draft]) -> None:
         # Every job of a batch has the same artist (see batch_key); the studio only lends its gallery and letterer.
@@ -160,9 +173,10 @@ class Worker:
                     len(unfinished),
                 )
                 for job, draft in unfinished:
-                    self._paint([job], [draft])
+                    if not self._already_filed(job):
+                        self._paint([job], [draft])
             else:
-                self._fail([job for job, _ in unfinished], error)
+                self._fail([job for job, _ in unfinished if not self._already_filed(job)], error)
             return
         for job, gag in zip(jobs, gags):
             self.jobs.finish(job.id, gag.id)

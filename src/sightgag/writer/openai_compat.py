@@ -287,7 +287,7 @@ class OpenAICompatWriter:
                 f"{self.provider.name} needs {self.provider.key_env}: export {self.provider.key_env}=... "
                 "or pick another writer with --writer"
             )
-        return key
+        return key.get_secret_value()
 
     def served_model(self) -> str:
         """The model to ask: the one named in the spec, else the first the server lists (asked once)."""
