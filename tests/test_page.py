@@ -156,6 +156,8 @@ def test_a_request_becomes_a_gag_to_reletter_and_find_in_the_gallery(server, ope
     expect(page.get_by_test_id("progress-label")).to_be_visible()
     image = page.get_by_test_id("result-image")
     expect(image).to_be_visible(timeout=RENDER_TIMEOUT)
+    # Visible is not loaded: on a busy machine the PNG may still be on its way.
+    page.wait_for_function("document.querySelector('[data-testid=result-image]').complete")
     assert page.evaluate("document.querySelector('[data-testid=result-image]').naturalWidth") == 512
     expect(page.get_by_test_id("result-caption")).to_contain_text(caption)
     snap(page, "desktop-3-result")
