@@ -128,7 +128,7 @@ def test_any_unicode_name_is_safe_on_disk(tmp_path, name):
     assert folder.name == folder_name(name) and "/" not in folder.name and not folder.name.startswith(".")
 
 
-@pytest.mark.parametrize("name, message", [("", "needs a name"), ("   ", "needs a name"), ("x" * 61, "at most"), ("bad\x00name", "control"), ("!!!", "not a name")])
+@pytest.mark.parametrize("name, message", [("", "is empty"), ("   ", "is empty"), ("x" * 61, "keep it to 60"), ("bad\x00name", "control"), ("!!!", "not a name")])
 def test_names_that_cannot_be_names_are_refused(tmp_path, name, message):
     with pytest.raises(UsageError, match=message):
         SubjectLibrary(tmp_path / "home").add(name, [orange_cat_photo(tmp_path / "a.jpg")])

@@ -21,7 +21,7 @@ def parse_size(text: str) -> tuple[int, int]:
     """A WIDTHxHEIGHT size ("1024x768") as (width, height), within bounds; UsageError if it is not one."""
     match = SIZE_FORM.fullmatch(text.strip()) if isinstance(text, str) else None
     if match is None:
-        raise UsageError(f"bad size {text!r}: use WIDTHxHEIGHT in digits, e.g. 1024x768")
+        raise UsageError(f"size {text!r} is not WIDTHxHEIGHT, e.g. 1024x768")
     return check_size(int(match[1]), int(match[2]))
 
 
