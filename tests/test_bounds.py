@@ -9,7 +9,20 @@ from sightgag.server.jobs import JobRequest
 from sightgag.settings import Settings
 from sightgag.studio import Studio
 
-BAD_SIZES = ["²x²", "١٠٢٤x١٠٢٤", "1024", "1024x", "x768", "-64x64", "64.5x64", "99984x99984", "32x32", "64x4096", "1e3x1e3", ""]
+BAD_SIZES = [
+    "²x²",
+    "١٠٢٤x١٠٢٤",
+    "1024",
+    "1024x",
+    "x768",
+    "-64x64",
+    "64.5x64",
+    "99984x99984",
+    "32x32",
+    "64x4096",
+    "1e3x1e3",
+    "",
+]
 GOOD_SIZES = {"64x64": (64, 64), "1024x768": (1024, 768), " 2048X2048 ": (2048, 2048), "0512x0256": (512, 256)}
 BAD_SEEDS = [-1, SEED_LIMIT, 2**70, 1.5, True, "7"]
 

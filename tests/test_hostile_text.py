@@ -52,9 +52,12 @@ def sightgag(*args: str | bytes, home: Path) -> subprocess.CompletedProcess:
     environment = {key: value for key, value in os.environ.items() if not key.endswith("_API_KEY")}
     environment.update(SIGHTGAG_HOME=str(home), PYTHONIOENCODING="utf-8")
     # Bytes in, and bytes out decoded leniently: the test must see whatever was printed.
-    result = subprocess.run([SIGHTGAG, *args], capture_output=True, env=environment, timeout=300)
+    result = subprocess.run([SIGHTGAG, *args], capture_output=True, env=environment, timeout=300, check=False)
     return subprocess.CompletedProcess(
-        result.args, result.returncode, result.stdout.decode("utf-8", "replace"), result.stderr.decode("utf-8", "replace")
+        result.args,
+        result.returncode,
+        result.stdout.decode("utf-8", "replace"),
+        result.stderr.decode("utf-8", "replace"),
     )
 
 
@@ -144,7 +147,9 @@ def test_hostile_text_on_the_command_line_is_refused_in_one_line_or_printed_as_t
         assert expected in printed.stdout or not shows_the_field, printed.stdout
 
 
-@pytest.mark.parametrize("kind", [kind for kind in HOSTILE if kind not in KEPT_AS_TYPED and isinstance(HOSTILE[kind], str)] + ["NUL"])
+@pytest.mark.parametrize(
+    "kind", [kind for kind in HOSTILE if kind not in KEPT_AS_TYPED and isinstance(HOSTILE[kind], str)] + ["NUL"]
+)
 def test_the_python_api_refuses_the_same_text_at_the_same_layers(tmp_path, kind):
     text = HOSTILE.get(kind, "nul\x00byte")
     studio = Studio(writer="offline", artist="sketch", settings=Settings(home=tmp_path))
@@ -230,7 +235,17 @@ def test_make_with_an_llm_whose_title_is_markup_prints_it_as_typed(tmp_path):
     answer = json.loads(GOOD)
     answer["concepts"][0]["title"] = "Captain [/bold] Whiskers"
     with ScriptedChatServer(("answer", json.dumps(answer))) as server:
-        made = sightgag("make", "my cat as a pirate", "--writer", f"openai-compat:{server.url}", "--artist", "sketch", "--size", "256x256", home=tmp_path)
+        made = sightgag(
+            "make",
+            "my cat as a pirate",
+            "--writer",
+            f"openai-compat:{server.url}",
+            "--artist",
+            "sketch",
+            "--size",
+            "256x256",
+            home=tmp_path,
+        )
 
     assert made.returncode == 0, made.stderr
     assert "Captain [/bold] Whiskers" in made.stdout

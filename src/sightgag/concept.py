@@ -87,26 +87,36 @@ class Box(_Model):
 class CastMember(_Model):
     """One character or object with a part to play in the joke."""
 
-    name: WrittenText = Field(min_length=1, max_length=80, description="who or what, e.g. 'Mittens' or 'giant ball of yarn'")
+    name: WrittenText = Field(
+        min_length=1, max_length=80, description="who or what, e.g. 'Mittens' or 'giant ball of yarn'"
+    )
     role: Role = Field(description="hero carries the joke, foil opposes or provokes it, extra fills the scene")
     subject: WrittenText | None = Field(
         default=None,
         max_length=80,
         description="name of the user's personal subject this is (exactly as given), or null",
     )
-    kind: WrittenText = Field(default="", max_length=40, description="what it is in one or two words: cat, dog, person, yarn ball")
+    kind: WrittenText = Field(
+        default="", max_length=40, description="what it is in one or two words: cat, dog, person, yarn ball"
+    )
     appearance: WrittenText = Field(default="", max_length=300, description="concrete visual description")
     expression: WrittenText = Field(default="", max_length=120)
     pose: WrittenText = Field(default="", max_length=160)
-    props: list[WrittenText] = Field(default_factory=list, max_length=6, description="things held or worn: cape, tiny sword")
+    props: list[WrittenText] = Field(
+        default_factory=list, max_length=6, description="things held or worn: cape, tiny sword"
+    )
     box: Box = Field(description="where it stands on the unit canvas")
 
 
 class Style(_Model):
     """How the picture looks."""
 
-    medium: WrittenText = Field(max_length=120, description="e.g. 'cinematic photo', 'Pixar-style 3D render', 'comic book panel'")
-    references: list[WrittenText] = Field(default_factory=list, max_length=4, description="genres or looks it borrows from")
+    medium: WrittenText = Field(
+        max_length=120, description="e.g. 'cinematic photo', 'Pixar-style 3D render', 'comic book panel'"
+    )
+    references: list[WrittenText] = Field(
+        default_factory=list, max_length=4, description="genres or looks it borrows from"
+    )
     palette: WrittenText = Field(default="", max_length=120)
     lighting: WrittenText = Field(default="", max_length=120)
     camera: WrittenText = Field(default="", max_length=120, description="shot and angle, e.g. 'low-angle wide shot'")
@@ -116,10 +126,16 @@ class Style(_Model):
 class Caption(_Model):
     """The words that land the joke, set in real type by the letterer (never painted by the model)."""
 
-    text: WrittenText = Field(min_length=1, max_length=MAX_CAPTION_CHARS, description=f"the punchline, at most {MAX_CAPTION_WORDS} words")
-    setup: WrittenText = Field(default="", max_length=120, description="meme style only: the top line that sets up the punchline")
+    text: WrittenText = Field(
+        min_length=1, max_length=MAX_CAPTION_CHARS, description=f"the punchline, at most {MAX_CAPTION_WORDS} words"
+    )
+    setup: WrittenText = Field(
+        default="", max_length=120, description="meme style only: the top line that sets up the punchline"
+    )
     lettering: Lettering = Field(default="caption", description="how it is set: meme, caption, balloon, label or none")
-    speaker: WrittenText | None = Field(default=None, max_length=80, description="balloon style: the cast member who says it")
+    speaker: WrittenText | None = Field(
+        default=None, max_length=80, description="balloon style: the cast member who says it"
+    )
 
     @field_validator("text")
     @classmethod
@@ -139,7 +155,9 @@ class Concept(_Model):
     device: Device
     cast: list[CastMember] = Field(min_length=1, max_length=5, description="hero first")
     setting: WrittenText = Field(min_length=1, max_length=240, description="where it happens, concretely")
-    moment: WrittenText = Field(min_length=1, max_length=300, description="what is happening right now, the frozen instant")
+    moment: WrittenText = Field(
+        min_length=1, max_length=300, description="what is happening right now, the frozen instant"
+    )
     style: Style
     caption: Caption
     sign_text: WrittenText | None = Field(
@@ -147,7 +165,9 @@ class Concept(_Model):
         max_length=MAX_SIGN_CHARS,
         description="a few words that belong inside the picture (a sign, a banner), painted by the model; or null",
     )
-    safety_notes: list[WrittenText] = Field(default_factory=list, max_length=4, description="anything kept out on purpose")
+    safety_notes: list[WrittenText] = Field(
+        default_factory=list, max_length=4, description="anything kept out on purpose"
+    )
 
     @model_validator(mode="after")
     def _has_a_hero(self) -> Concept:

@@ -104,7 +104,9 @@ def displayable(value: str) -> str:
     For printing stored text, which may predate these rules: nothing is lost, nothing is obeyed.
     """
     # A carriage return would let text overwrite what was printed before it on the line.
-    return "".join(character if character in "\n\t" or not _refused(character) else _escaped(character) for character in value)
+    return "".join(
+        character if character in "\n\t" or not _refused(character) else _escaped(character) for character in value
+    )
 
 
 def _escaped(character: str) -> str:

@@ -65,7 +65,9 @@ def clean_traits(traits: list[str]) -> list[str]:
         if text.casefold() not in (known.casefold() for known in cleaned):
             cleaned.append(text)
     if len(cleaned) > MAX_TRAITS:
-        raise UsageError(f"{len(cleaned)} traits given: keep a subject to {MAX_TRAITS}, the ones that make it recognisable")
+        raise UsageError(
+            f"{len(cleaned)} traits given: keep a subject to {MAX_TRAITS}, the ones that make it recognisable"
+        )
     return cleaned
 
 
