@@ -271,3 +271,14 @@ def test_text_stored_before_these_rules_prints_its_controls_as_visible_escapes(t
     assert "evil\\x1b[31m red; [/bold]" in subjects.stdout
     assert not any(obeyed in shown.stdout + subjects.stdout for obeyed in OBEYED)
     assert Gallery(tmp_path).get(gag_id).request.startswith("my cat \x1b")  # shown escaped, never rewritten
+
+
+def test_a_job_whose_concept_has_a_caption_with_nothing_visible_is_refused_before_it_is_queued():
+    from pydantic import ValidationError
+
+    from sightgag.server.jobs import JobRequest
+
+    concept = mittens_concept().model_dump(mode="json")
+    concept["caption"]["text"] = "\u200b\u2060"  # once a ZeroDivisionError in the letterer, after painting
+    with pytest.raises(ValidationError, match="caption.text"):
+        JobRequest(request="my cat Mittens as a superhero", concepts=[concept])
