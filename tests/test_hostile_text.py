@@ -258,6 +258,8 @@ def test_text_stored_before_these_rules_prints_its_controls_as_visible_escapes(t
     with sqlite3.connect(tmp_path / "sightgag.db") as db:
         record = json.loads(db.execute("SELECT record FROM gags WHERE id = ?", (gag_id,)).fetchone()[0])
         record["request"] = "my cat \x1b]0;pwned\x07 as a \u202epirate"
+        # Nothing would be left once cleaned: it must still be read back.
+        record["concepts"][0]["title"] = record["concepts"][0]["caption"]["text"] = "\x1b[5m"
         db.execute("UPDATE gags SET record = ? WHERE id = ?", (json.dumps(record), gag_id))
         subject = json.loads(db.execute("SELECT record FROM subjects").fetchone()[0])
         subject["traits"] = ["evil\x1b[31m red", "[/bold]"]
@@ -268,6 +270,7 @@ def test_text_stored_before_these_rules_prints_its_controls_as_visible_escapes(t
 
     assert shown.returncode == 0 and subjects.returncode == 0, shown.stderr + subjects.stderr
     assert "my cat \\x1b]0;pwned\\x07 as a \\u202epirate" in shown.stdout
+    assert "\\x1b[5m" in shown.stdout and "\\x1b[5m" in sightgag("gallery", "list", home=tmp_path).stdout
     assert "evil\\x1b[31m red; [/bold]" in subjects.stdout
     assert not any(obeyed in shown.stdout + subjects.stdout for obeyed in OBEYED)
     assert Gallery(tmp_path).get(gag_id).request.startswith("my cat \x1b")  # shown escaped, never rewritten

@@ -12,7 +12,7 @@ import json
 from enum import Enum
 from typing import Annotated, Literal, get_args
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from sightgag.errors import UsageError
 from sightgag.hygiene import strip_unsafe
@@ -49,12 +49,19 @@ def check_lettering(style: str) -> str:
     return style
 
 
-def _model_text(value: object) -> object:
+def _model_text(value: object, info: ValidationInfo) -> object:
     # Whoever wrote a concept (an LLM, a planner, a person through the API), its text is cleaned the
     # same way: escapes and controls go, and a field left with nothing visible becomes "" and fails
     # its min_length, so a writer asks its model again. Non-strings are left for pydantic to refuse.
-    return strip_unsafe(value) if isinstance(value, str) else value
+    if not isinstance(value, str) or (info.context or {}).get("as_stored"):
+        return value
+    return strip_unsafe(value)
 
+
+# Validation context for records read back from storage: what was accepted when it was written (perhaps
+# before these rules) is never refused when read, or a gallery could no longer be listed; whatever
+# prints it escapes it there.
+AS_STORED = {"as_stored": True}
 
 # Every text field of a Concept: text that reaches a terminal, a prompt, a PNG record and the letterer.
 WrittenText = Annotated[str, BeforeValidator(_model_text)]

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from sightgag.concept import AS_STORED
 from sightgag.errors import UsageError
 from sightgag.gag import Gag
 from sightgag.png import read_png_record, write_png
@@ -161,13 +162,13 @@ class Gallery:
             raise UsageError(f"no gag {gag_id!r} in the gallery: `sightgag gallery list` shows them")
         if len(rows) > 1:
             raise UsageError(f"{gag_id!r} matches several gags: give more of the id")
-        return Gag.model_validate_json(rows[0][0])
+        return Gag.model_validate_json(rows[0][0], context=AS_STORED)
 
     def list(self, limit: int = 20) -> list[Gag]:
         """The newest gags first."""
         with self._db() as db:
             rows = db.execute("SELECT record FROM gags ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
-        return [Gag.model_validate_json(row[0]) for row in rows]
+        return [Gag.model_validate_json(row[0], context=AS_STORED) for row in rows]
 
     def delete(self, gag_id: str) -> Gag:
         """Remove a gag's row and its pictures (the LLM log keeps its exchanges)."""
