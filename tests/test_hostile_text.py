@@ -285,3 +285,16 @@ def test_a_job_whose_concept_has_a_caption_with_nothing_visible_is_refused_befor
     concept["caption"]["text"] = "\u200b\u2060"  # once a ZeroDivisionError in the letterer, after painting
     with pytest.raises(ValidationError, match="caption.text"):
         JobRequest(request="my cat Mittens as a superhero", concepts=[concept])
+
+
+@pytest.mark.parametrize("name", [b"pictures-\xe9", "pictures-\x1b[31m", "pictures-\u202e"])
+def test_an_out_folder_whose_name_is_not_text_is_refused_before_anything_is_made(tmp_path, name):
+    folder = os.fsencode(tmp_path) + b"/" + (name if isinstance(name, bytes) else name.encode())
+    args = ["make", "my cat as a pirate", "--writer", "offline", "--artist", "sketch", "--size", "256x256"]
+
+    result = sightgag(*args, "--out", folder, "--json", home=tmp_path / "home")
+
+    assert result.returncode == 2 and result.stdout == ""
+    assert len(result.stderr.strip().splitlines()) == 1 and "--out" in result.stderr
+    assert not any(obeyed in result.stderr for obeyed in OBEYED)
+    assert Gallery(tmp_path / "home").count() == 0

@@ -464,6 +464,9 @@ def doctor(as_json: JsonOption = False) -> None:
 def _check_out_dir(folder: Path) -> None:
     """A folder the pictures can be copied into, made if need be; UsageError before any work if not."""
     shown = displayable(str(folder))
+    if not str(folder).isprintable():
+        # Its paths are printed (and put in --json): a name that is not text would fail only after the work.
+        raise UsageError(f"cannot use --out {shown}: its name holds bytes that are not UTF-8 text or controls")
     if folder.exists() and not folder.is_dir():
         raise UsageError(f"cannot use --out {shown}: it is a file, not a folder")
     try:
