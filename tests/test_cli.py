@@ -32,7 +32,7 @@ def gag_rows(home: Path) -> int:
 
 
 def test_make_paints_with_flux_files_the_gag_and_rerenders_it_bit_identically(tiny_flux_dir, tmp_path):
-    made = sightgag("make", MITTENS, "--writer", "offline", "--artist", f"flux:{tiny_flux_dir}", "--size", "64x48", "--seed", "3", "--json", home=tmp_path)
+    made = sightgag("make", MITTENS, "--writer", "offline", "--artist", f"flux:{tiny_flux_dir}", "--size", "80x64", "--seed", "3", "--json", home=tmp_path)
     assert made.returncode == 0, made.stderr
     gag = json.loads(made.stdout)
 
@@ -42,7 +42,7 @@ def test_make_paints_with_flux_files_the_gag_and_rerenders_it_bit_identically(ti
     image = Image.open(gag["images"][0])
     assert image.format == "PNG"
     assert read_png_record(Path(gag["images"][0]))["id"] == gag["id"]
-    assert Image.open(gag["renders"][0]).size == (64, 48)
+    assert Image.open(gag["renders"][0]).size == (80, 64)
     assert gag_rows(tmp_path) == 1
 
     shown = json.loads(sightgag("gallery", "show", gag["id"], "--json", home=tmp_path).stdout)
