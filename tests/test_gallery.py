@@ -15,6 +15,8 @@ import sightgag.gallery
 from sightgag.gallery import Gallery, new_gag_id, now_iso, read_png_record
 from sightgag.png import write_png
 from sightgag.staging import STALE_SECONDS, new_staging
+from sightgag.settings import Settings
+from sightgag.studio import Studio
 
 
 def draft_gag(**changes) -> Gag:
@@ -352,3 +354,79 @@ def test_a_gallery_from_before_job_ids_opens_and_keeps_its_gags(tmp_path):
     assert gallery.get(gag.id).images == gag.images and gallery.filed_for_job("job-1") is None
     filed = gallery.add(draft_gag(), [picture("red")], [picture("red")], job_id="job-1")
     assert gallery.filed_for_job("job-1").id == filed.id
+
+
+# -- the LLM log names only gags that were filed --------------------------------------------------
+
+
+class LoggingWriter:
+    """A writer that logs one exchange per call, as the LLM writers do, and fails when told to."""
+
+    spec = "scripted"
+
+    def __init__(self, fail: bool = False):
+        self.fail = fail
+        self.exchanges: list[dict] = []
+
+    def write(self, request, subjects, n=1, seed=None):
+        self.exchanges.append({"provider": "scripted", "model": "m", "messages": [{"role": "user", "content": request}]})
+        if self.fail:
+            self.exchanges[-1]["error"] = "no usable answer"
+            raise SightgagError("scripted gave no usable concepts")
+        return [mittens_concept()]
+
+
+def test_a_failed_writer_run_logs_its_exchange_with_no_gag(tmp_path):
+    studio = Studio(writer=LoggingWriter(fail=True), artist="sketch", settings=Settings(home=tmp_path))
+
+    with pytest.raises(SightgagError):
+        studio.make("my cat Mittens as a superhero", size=(256, 256))
+
+    logged = studio.gallery.exchanges()
+    assert len(logged) == 1 and logged[0]["error"] == "no usable answer"
+    assert logged[0]["gag_id"] is None
+    assert studio.gallery.count() == 0
+
+
+def test_a_gag_that_fails_after_writing_leaves_its_exchanges_unlinked(tmp_path):
+    # The sketch artist refuses 64x64 (its sides start at 256): the gag is written, never painted or filed.
+    studio = Studio(writer=LoggingWriter(), artist="sketch", settings=Settings(home=tmp_path))
+
+    with pytest.raises(UsageError):
+        studio.make("my cat Mittens as a superhero", size=(64, 64))
+
+    assert [row["gag_id"] for row in studio.gallery.exchanges()] == [None]
+
+
+def test_a_filed_gags_exchanges_name_it(tmp_path):
+    studio = Studio(writer=LoggingWriter(), artist="sketch", settings=Settings(home=tmp_path))
+
+    gag = studio.make("my cat Mittens as a superhero", size=(256, 256))
+
+    assert [row["gag_id"] for row in studio.gallery.exchanges()] == [gag.id]
+    assert len(studio.gallery.exchanges(gag.id)) == 1
+
+
+# -- re-lettering replaces files, it does not pile them up ----------------------------------------
+
+
+def test_relettering_deletes_the_lettered_files_it_replaces(tmp_path):
+    gallery = Gallery(tmp_path)
+    gag = gallery.add(draft_gag(), renders=[picture("red")], images=[picture("blue")])
+
+    first = gallery.replace_images(gag, [picture("green")], lettering="meme")
+    second = gallery.replace_images(first, [picture("white")], lettering="caption")
+
+    folder = gallery.folder / gag.id
+    assert sorted(path.name for path in folder.iterdir()) == sorted(path.name for path in [*second.renders, *second.images])
+    assert all(path.exists() for path in [*second.renders, *second.images])
+
+
+def test_relettering_in_each_concepts_own_style_names_no_style_in_the_file(tmp_path):
+    gallery = Gallery(tmp_path)
+    gag = gallery.add(draft_gag(), renders=[picture("red")], images=[picture("blue")])
+
+    updated = gallery.replace_images(gag, [picture("green")], lettering=None)
+
+    assert updated.lettering is None
+    assert "None" not in updated.images[0].name and updated.images[0].exists()

@@ -130,11 +130,11 @@ def test_the_studio_paints_a_library_subject_around_its_stored_photo(tiny_kontex
 
     # The concept is given, so no writer runs; the request still names the subject the library knows.
     request = "my cat Mittens as a superhero fighting a giant ball of yarn"
-    gag = studio.make(request, concepts=[mittens_concept()], seed=4, size=(48, 48))
+    gag = studio.make(request, concepts=[mittens_concept()], seed=4, size=(64, 64))  # the smallest gag size
 
     assert gag.artist == f"kontext:{tiny_kontext_dir}"
     assert gag.artist_details["references"] == [str(stored.photos[0])]
-    assert Image.open(gag.renders[0]).size == (48, 48)
+    assert Image.open(gag.renders[0]).size == (64, 64)
 
 
 def test_reference_photos_take_the_nearest_kontext_shape_at_the_output_area():

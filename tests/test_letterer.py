@@ -238,6 +238,24 @@ def test_text_that_cannot_be_legible_is_a_clear_error() -> None:
     assert letter(tiny, mittens_concept(), "caption", TWENTY_WORDS).height > 48
 
 
+@pytest.mark.parametrize("style", DRAWING_STYLES)
+@pytest.mark.parametrize("invisible", ["\u200b", "\u200b\u200b\u2060", "\u3164", "\u0301"])
+def test_a_caption_with_nothing_visible_is_a_clear_error_in_every_style(style: str, invisible: str) -> None:
+    # Such text is not whitespace to str.split(), but has no ink to size it by (once a ZeroDivisionError).
+    with pytest.raises(LetteringError, match="no caption text|nothing the font can draw"):
+        letter(picture(256), mittens_concept(), style, invisible)
+
+
+def test_fit_and_fill_refuse_text_with_nothing_visible() -> None:
+    from sightgag.letterer.caption import SETTING as CAPTION
+    from sightgag.letterer.fit import fill, fit
+
+    with pytest.raises(LetteringError, match="no caption text"):
+        fit("\u200b", CAPTION, 400, 100, max_size=40, min_size=10)
+    with pytest.raises(LetteringError, match="no caption text"):
+        fill("\u200b \u200b", CAPTION, 400, 20)
+
+
 def test_a_missing_font_names_the_set_up_command() -> None:
     with pytest.raises(
         LetteringError,

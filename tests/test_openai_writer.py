@@ -183,6 +183,33 @@ def test_schema_violation_names_the_field(settings):
     assert [request["seed"] for request in server.requests] == [7, 8], "a re-ask samples afresh"
 
 
+def test_escapes_and_controls_in_a_models_text_are_dropped_not_obeyed(settings):
+    hostile = json.loads(GOOD)
+    concept = hostile["concepts"][0]
+    concept["title"] = "Captain \x1b]0;pwned\x07[/bold] Whiskers"
+    concept["caption"]["text"] = "Tonight,\u202e the yarn \x1b[31munravels."
+    concept["cast"][1]["appearance"] = "\u200b"
+    with ScriptedChatServer(("answer", json.dumps(hostile))) as server:
+        (written,) = local_writer(server, settings).write("a cat in a cape", [MITTENS])
+
+    assert written.title == "Captain [/bold] Whiskers"  # markup is text; whoever prints it escapes it
+    assert written.caption.text == "Tonight, the yarn unravels."
+    assert written.cast[1].appearance == ""
+    assert len(server.requests) == 1
+
+
+def test_a_required_field_with_nothing_visible_is_asked_again(settings):
+    invisible = json.loads(GOOD)
+    invisible["concepts"][0]["caption"]["text"] = "\u200b\u2060 \x1b[0m"
+    with ScriptedChatServer(("answer", json.dumps(invisible)), ("answer", GOOD)) as server:
+        writer = local_writer(server, settings)
+        (written,) = writer.write("a cat in a cape", [MITTENS])
+
+    assert written.caption.text == "Tonight, the yarn unravels."
+    assert "concepts.0.caption.text" in server.requests[1]["messages"][-1]["content"]
+    assert writer.exchanges[0]["error"].startswith("unusable answer")
+
+
 def test_gives_up_after_the_allowed_reasks(settings):
     settings.writer_reasks = 1
     with ScriptedChatServer(("answer", "{}")) as server:

@@ -130,7 +130,7 @@ def test_any_unicode_name_is_safe_on_disk(tmp_path, name):
     assert subject.photos[0].is_file()
 
 
-@pytest.mark.parametrize("name, message", [("", "needs a name"), ("   ", "needs a name"), ("x" * 61, "at most"), ("bad\x00name", "control"), ("!!!", "not a name")])
+@pytest.mark.parametrize("name, message", [("", "is empty"), ("   ", "is empty"), ("x" * 61, "keep it to 60"), ("bad\x00name", "control"), ("!!!", "not a name")])
 def test_names_that_cannot_be_names_are_refused(tmp_path, name, message):
     with pytest.raises(UsageError, match=message):
         SubjectLibrary(tmp_path / "home").add(name, [orange_cat_photo(tmp_path / "a.jpg")])
@@ -485,3 +485,79 @@ def test_a_subject_as_served_names_no_path_outside_or_inside_the_home(tmp_path):
     assert served["lora_base"] == "FLUX.1-dev"
     kept = library.get("Mittens")  # in hand: absolute paths, and the weights folder whole for training
     assert kept.photos == subject.photos and kept.lora == lora and kept.lora_base == "/srv/models/FLUX.1-dev"
+
+
+# -- every text a subject carries goes through the library's checks (CLI, HTTP API and Python alike) --
+
+
+@pytest.fixture
+def library_with_mittens(tmp_path):
+    library = SubjectLibrary(tmp_path / "home")
+    library.add("Mittens", [orange_cat_photo(tmp_path / "a.jpg")], kind="cat", traits=["orange tabby"])
+    return library
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"traits": ["evil\x1b]0;x\x07"]}, "a trait contains a control character"),
+        ({"traits": ["x" * 100_000]}, "keep it to 200"),
+        ({"traits": ["\u200b\u200b"]}, "a trait is empty"),
+        ({"traits": [f"trait {number}" for number in range(21)]}, "keep a subject to 20"),
+        ({"kind": "cat\u202e"}, "bidirectional override"),
+        ({"kind": "c" * 41}, "keep it to 40"),
+        ({"aliases": ["Mitty\x9b31m"]}, "an alias contains a control character"),
+        ({"aliases": ["Mit\u200dty"]}, "invisible"),
+    ],
+)
+def test_edited_traits_kinds_and_aliases_are_checked_and_nothing_is_stored(library_with_mittens, change, message):
+    mittens = library_with_mittens.get("Mittens")
+
+    with pytest.raises(UsageError, match=message):
+        library_with_mittens.update(mittens.model_copy(update=change))
+
+    assert library_with_mittens.get("Mittens") == mittens
+
+
+def test_edited_text_is_tidied_and_duplicate_traits_dropped(library_with_mittens):
+    mittens = library_with_mittens.get("Mittens")
+    edit = mittens.model_copy(update={"kind": "  Big Cat ", "traits": ["one  white paw", "One white paw", "[bold]loud[/bold]"]})
+
+    stored = library_with_mittens.update(edit)
+
+    assert stored.kind == "big cat"
+    assert stored.traits == ["one white paw", "[bold]loud[/bold]"]  # markup is only text here
+    assert library_with_mittens.get("Mittens").traits == stored.traits
+
+
+@pytest.mark.parametrize(
+    "name, kind, traits, message",
+    [
+        ("Mittens\x1b[31m", "cat", [], "control character"),
+        ("Mittens", "\x07cat", [], "control character"),
+        ("Mittens", "cat", ["\u202eyddat"], "bidirectional"),
+    ],
+)
+def test_a_new_subjects_text_is_checked_before_any_photo_is_stored(tmp_path, name, kind, traits, message):
+    library = SubjectLibrary(tmp_path / "home")
+
+    with pytest.raises(UsageError, match=message):
+        library.add(name, [orange_cat_photo(tmp_path / "a.jpg")], kind=kind, traits=traits)
+
+    assert library.list() == []
+    assert [path.name for path in library.folder.iterdir()] == []
+
+
+def test_a_vision_models_traits_lose_their_escapes_not_their_words(tmp_path):
+    from test_openai_writer import ScriptedChatServer
+
+    from sightgag.settings import Settings
+    from sightgag.subjects.describe import describe_traits
+
+    library = SubjectLibrary(tmp_path / "home")
+    subject, _ = library.add("Mittens", [orange_cat_photo(tmp_path / "a.jpg")], kind="cat")
+    answer = '{"traits": ["orange \\u001b[31mtabby", "\\u200b", "green\\u202e eyes"]}'
+    with ScriptedChatServer(("answer", answer)) as server:
+        traits = describe_traits(subject, Settings(home=tmp_path / "home"), vision=f"openai-compat:{server.url}#vlm")
+
+    assert traits == ["orange tabby", "green eyes"]

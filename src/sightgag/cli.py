@@ -2,22 +2,28 @@
 
 Every failure the user can act on is one line on stderr and exit status 2 (usage) or 1 (runtime);
 `--debug` shows the traceback instead.
+
+Data (requests, captions, titles, names, traits, paths, error messages) is printed as rich `Text`,
+never as markup, and through `displayable`, so a caption "[/bold]" or an escape in a stored title prints
+as typed instead of crashing the command or driving the terminal.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+import tempfile
 from pathlib import Path
 from typing import Annotated, Optional
 
-import click
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from sightgag.errors import SightgagError, UsageError
+from sightgag.hygiene import displayable
 from sightgag.settings import Settings
 
 app = typer.Typer(
@@ -26,7 +32,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-gallery_app = typer.Typer(help="Browse the gallery; re-render or re-letter a gag.", no_args_is_help=True)
+gallery_app = typer.Typer(help="Browse the gallery; re-render, re-letter or delete a gag.", no_args_is_help=True)
 app.add_typer(gallery_app, name="gallery")
 subjects_app = typer.Typer(help="Your own subjects (pets, friends, yourself), learned from photos.", no_args_is_help=True)
 app.add_typer(subjects_app, name="subjects")
@@ -57,19 +63,29 @@ def _studio(writer: str | None = None, artist: str | None = None):
     return Studio(writer=writer, artist=artist, settings=Settings())
 
 
+def _line(*pieces: str | tuple[str, str], style: str = "") -> Text:
+    """One line of data: each piece shown as written (never read as markup), a (text, style) pair styled."""
+    return Text.assemble(
+        *((displayable(piece), "") if isinstance(piece, str) else (displayable(piece[0]), piece[1]) for piece in pieces),
+        style=style,
+    )
+
+
 def _parse_size(text: str | None) -> tuple[int, int] | None:
+    from sightgag.bounds import parse_size
+
     if text is None:
         return None
-    width, sep, height = text.lower().partition("x")
-    if not sep or not width.isdigit() or not height.isdigit():
-        raise UsageError(f"bad --size {text!r}: use WIDTHxHEIGHT, e.g. 1024x768")
-    return int(width), int(height)
+    try:
+        return parse_size(text)
+    except UsageError as error:
+        raise UsageError(f"--size: {error}") from None
 
 
 def _say_backends(studio, as_json: bool) -> None:
     # Said once, in one line, so the user knows what `auto` picked and how to pick otherwise.
     if not as_json and (studio.backends.writer_reason or studio.backends.artist_reason):
-        err.print(studio.backends.describe(), style="dim", highlight=False, soft_wrap=True)
+        err.print(_line(studio.backends.describe(), style="dim"), soft_wrap=True)
 
 
 class _ProgressBars:
@@ -114,9 +130,17 @@ def make(
     as_json: JsonOption = False,
 ) -> None:
     """Write, paint and letter a gag, and file it in the gallery."""
+    from sightgag.bounds import check_seed
+    from sightgag.concept import check_lettering
+
+    # Everything the user typed is checked before a writer is paid or a pipeline loaded.
     parsed_size = _parse_size(size)
+    if seed is not None:
+        check_seed(seed)
     if lettering is not None:
-        _check_lettering(lettering)
+        check_lettering(lettering)
+    if out_dir is not None:
+        _check_out_dir(out_dir)
     studio = _studio(writer, artist)
     _say_backends(studio, as_json)
     with _ProgressBars(enabled=not as_json and sys.stderr.isatty()) as bars:
@@ -130,10 +154,10 @@ def make(
         print(json.dumps(summary, ensure_ascii=False))
         return
     for path, concept in zip(images, gag.concepts):
-        out.print(f"[bold]{concept.title}[/bold]  [dim]({concept.device.value})[/dim]", highlight=False)
-        out.print(f"  {concept.caption.text}", highlight=False)
-        out.print(f"  {path}", style="cyan", highlight=False)
-    out.print(f"[dim]gag {gag.id} · seed {gag.seed} · {gag.timings.get('total', 0):.1f} s[/dim]", highlight=False)
+        out.print(_line((concept.title, "bold"), "  ", (f"({concept.device.value})", "dim")))
+        out.print(_line(f"  {concept.caption.text}"))
+        out.print(_line(f"  {path}", style="cyan"))
+    out.print(_line(f"gag {gag.id} · seed {gag.seed} · {gag.timings.get('total', 0):.1f} s", style="dim"))
 
 
 @app.command()
@@ -153,11 +177,11 @@ def concept(
         print(json.dumps({"writer": studio.backends.writer, "concepts": [c.model_dump(mode="json") for c in concepts]}, ensure_ascii=False))
         return
     for number, item in enumerate(concepts, 1):
-        out.print(f"[bold]{number}. {item.title}[/bold]  [dim]({item.device.value})[/dim]", highlight=False)
-        out.print(f"   premise: {item.premise}", highlight=False)
-        out.print(f"   cast:    {', '.join(f'{m.name} ({m.role})' for m in item.cast)}", highlight=False)
-        out.print(f"   moment:  {item.moment}", highlight=False)
-        out.print(f"   caption: [italic]{item.caption.text}[/italic] [dim]({item.caption.lettering})[/dim]", highlight=False)
+        out.print(_line((f"{number}. {item.title}", "bold"), "  ", (f"({item.device.value})", "dim")))
+        out.print(_line(f"   premise: {item.premise}"))
+        out.print(_line(f"   cast:    {', '.join(f'{m.name} ({m.role})' for m in item.cast)}"))
+        out.print(_line(f"   moment:  {item.moment}"))
+        out.print(_line("   caption: ", (item.caption.text, "italic"), " ", (f"({item.caption.lettering})", "dim")))
 
 
 # -- gallery ----------------------------------------------------------------------------------
@@ -180,7 +204,7 @@ def gallery_list(
         return
     table = Table("id", "caption", "artist", "images")
     for gag in gags:
-        table.add_row(gag.id, gag.concept.caption.text, gag.artist, str(len(gag.images)))
+        table.add_row(_line(gag.id), _line(gag.concept.caption.text), _line(gag.artist), str(len(gag.images)))
     out.print(table)
 
 
@@ -193,12 +217,12 @@ def gallery_show(gag_id: Annotated[str, typer.Argument(help="a gag id or a uniqu
     if as_json:
         print(json.dumps(gag.summary(), ensure_ascii=False))
         return
-    out.print(f"[bold]{gag.concept.title}[/bold]  {gag.id}", highlight=False)
-    out.print(f"request:  {gag.request}", highlight=False)
-    out.print(f"caption:  {gag.concept.caption.text}", highlight=False)
-    out.print(f"writer:   {gag.writer}   artist: {gag.artist}   seed: {gag.seed}   size: {gag.width}x{gag.height}", highlight=False)
+    out.print(_line((gag.concept.title, "bold"), f"  {gag.id}"))
+    out.print(_line(f"request:  {gag.request}"))
+    out.print(_line(f"caption:  {gag.concept.caption.text}"))
+    out.print(_line(f"writer:   {gag.writer}   artist: {gag.artist}   seed: {gag.seed}   size: {gag.width}x{gag.height}"))
     for path in gag.images:
-        out.print(f"  {path}", style="cyan", highlight=False)
+        out.print(_line(f"  {path}", style="cyan"))
 
 
 @gallery_app.command("rerender")
@@ -210,7 +234,7 @@ def gallery_rerender(gag_id: Annotated[str, typer.Argument(help="a gag id or a u
         gag = studio.rerender(gag_id, progress=bars)
     if gag.artist_details.get("seeded") is False and not as_json:
         # An artist without seeds (xai) cannot paint the same picture twice; say so rather than pretend.
-        err.print(f"{gag.artist} takes no seed: this is a new picture of the same concept", style="dim", highlight=False)
+        err.print(_line(f"{gag.artist} takes no seed: this is a new picture of the same concept", style="dim"))
     _print_gag_paths(gag, as_json)
 
 
@@ -222,10 +246,20 @@ def gallery_reletter(
     as_json: JsonOption = False,
 ) -> None:
     """Letter a gag again without painting it again."""
-    if lettering is not None:
-        _check_lettering(lettering)
     gag = _studio("offline", "sketch").reletter(gag_id, lettering=lettering, caption=caption)
     _print_gag_paths(gag, as_json)
+
+
+@gallery_app.command("delete")
+def gallery_delete(gag_id: Annotated[str, typer.Argument(help="a gag id or a unique prefix")], as_json: JsonOption = False) -> None:
+    """Delete a gag and its pictures (the LLM log keeps its exchanges)."""
+    from sightgag.gallery import Gallery
+
+    gag = Gallery(Settings().home).delete(gag_id)
+    if as_json:
+        print(json.dumps({"deleted": gag.id}, ensure_ascii=False))
+    else:
+        out.print(_line(f"deleted gag {gag.id}"))
 
 
 def _print_gag_paths(gag, as_json: bool) -> None:
@@ -233,8 +267,8 @@ def _print_gag_paths(gag, as_json: bool) -> None:
         print(json.dumps(gag.summary(), ensure_ascii=False))
         return
     for path in gag.images:
-        out.print(str(path), style="cyan", highlight=False)
-    out.print(f"[dim]gag {gag.id}[/dim]", highlight=False)
+        out.print(_line(str(path), style="cyan"))
+    out.print(_line(f"gag {gag.id}", style="dim"))
 
 
 # -- subjects ---------------------------------------------------------------------------------
@@ -250,11 +284,11 @@ def _print_subject(subject, as_json: bool) -> None:
     if as_json:
         print(json.dumps(subject.model_dump(mode="json"), ensure_ascii=False))
         return
-    out.print(f"[bold]{subject.name}[/bold]" + (f"  [dim]({subject.kind})[/dim]" if subject.kind else ""), highlight=False)
+    out.print(_line((subject.name, "bold"), *([("  ", ""), (f"({subject.kind})", "dim")] if subject.kind else [])))
     if subject.aliases:
-        out.print(f"  also called: {', '.join(subject.aliases)}", highlight=False)
-    out.print(f"  traits: {'; '.join(subject.traits) or '(none yet: sightgag subjects edit NAME --trait ...)'}", highlight=False)
-    out.print(f"  photos: {len(subject.photos)}" + (f"   LoRA: {subject.lora} (trigger {subject.trigger})" if subject.lora else ""), highlight=False)
+        out.print(_line(f"  also called: {', '.join(subject.aliases)}"))
+    out.print(_line(f"  traits: {'; '.join(subject.traits) or '(none yet: sightgag subjects edit NAME --trait ...)'}"))
+    out.print(_line(f"  photos: {len(subject.photos)}" + (f"   LoRA: {subject.lora} (trigger {subject.trigger})" if subject.lora else "")))
 
 
 @subjects_app.command("add")
@@ -306,15 +340,14 @@ def subjects_edit(
     """Change a subject's kind, traits or aliases."""
     library = _library()
     subject = library.get(name)
+    # The library checks and tidies what changed, as it does for the HTTP API.
     if kind is not None:
-        subject.kind = kind.strip().lower()
+        subject.kind = kind
     if trait:
-        subject.traits = [" ".join(item.split()) for item in trait if item.strip()]
-    subject.traits += [" ".join(item.split()) for item in add_trait if item.strip()]
+        subject.traits = list(trait)
+    subject.traits = [*subject.traits, *add_trait]
     if alias:
-        from sightgag.subjects.library import clean_name
-
-        subject.aliases = [clean_name(item) for item in alias]
+        subject.aliases = list(alias)
     _print_subject(library.update(subject), as_json)
 
 
@@ -325,7 +358,7 @@ def subjects_remove(name: Annotated[str, typer.Argument(help="a name or alias")]
     if as_json:
         print(json.dumps({"removed": subject.name}, ensure_ascii=False))
     else:
-        out.print(f"removed {subject.name}", highlight=False)
+        out.print(_line(f"removed {subject.name}"))
 
 
 # -- serve ------------------------------------------------------------------------------------
@@ -366,7 +399,7 @@ def train(
     library = _library()
     subject = library.get(name)
     progress = Progress(
-        TextColumn(f"training {subject.name}"),
+        TextColumn("{task.description}", markup=False),  # the name is data: never markup, never a format
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("loss {task.fields[loss]}"),
@@ -377,7 +410,7 @@ def train(
         transient=True,
     )
     with progress:
-        task = progress.add_task("train", total=None, loss="…")
+        task = progress.add_task(displayable(f"training {subject.name}"), total=None, loss="…")
         result = train_lora(
             subject, library, base=base, steps=steps, rank=rank, learning_rate=lr, resolution=resolution,
             resume=resume, quantize=quantize, adam8bit=adam8bit, settings=Settings(),
@@ -395,12 +428,12 @@ def train(
         print(json.dumps(summary, ensure_ascii=False))
         return
     resumed = f", resumed from step {result.resumed_from}" if result.resumed_from else ""
-    out.print(f"[bold]{subject.name}[/bold]: {result.steps_done} steps{resumed} · trigger [bold]{result.trigger}[/bold]", highlight=False)
+    out.print(_line((subject.name, "bold"), f": {result.steps_done} steps{resumed} · trigger ", (result.trigger, "bold")))
     if result.losses:
         window = max(1, min(10, len(result.losses) // 2))
         first, last = result.losses[:window], result.losses[-window:]
-        out.print(f"  loss {sum(first) / len(first):.4f} → {sum(last) / len(last):.4f}", highlight=False)
-    out.print(f"  {result.lora_path}", style="cyan", highlight=False, soft_wrap=True)
+        out.print(_line(f"  loss {sum(first) / len(first):.4f} → {sum(last) / len(last):.4f}"))
+    out.print(_line(f"  {result.lora_path}", style="cyan"), soft_wrap=True)
 
 
 # -- doctor -----------------------------------------------------------------------------------
@@ -415,15 +448,16 @@ def doctor(as_json: JsonOption = False) -> None:
     if as_json:
         print(json.dumps(report, ensure_ascii=False))
         return
-    out.print(f"home: {report['home']}", highlight=False)
-    out.print(f"auto picks → writer: [bold]{report['auto']['writer']}[/bold] · artist: [bold]{report['auto']['artist']}[/bold]", highlight=False)
+    out.print(_line(f"home: {report['home']}"))
+    out.print(_line("auto picks → writer: ", (report["auto"]["writer"], "bold"), " · artist: ", (report["auto"]["artist"], "bold")))
     for section in ("writers", "artists", "packages"):
         table = Table(section, "ready", "why")
         for row in report[section]:
-            table.add_row(row["name"], "[green]yes[/green]" if row["ready"] else "[red]no[/red]", row["why"])
+            ready = Text("yes", style="green") if row["ready"] else Text("no", style="red")
+            table.add_row(_line(row["name"]), ready, _line(row["why"]))
         out.print(table)
     for problem in report["plugin_problems"]:
-        err.print(f"plugin problem: {problem}", style="yellow", highlight=False)
+        err.print(_line(f"plugin problem: {problem}", style="yellow"))
 
 
 @app.command()
@@ -437,31 +471,37 @@ def plugins(as_json: JsonOption = False) -> None:
         return
     table = Table("role", "provider", "from", "ready", "why")
     for row in rows:
-        ready = "[red]broken[/red]" if row["error"] else "[green]yes[/green]" if row["ready"] else "[red]no[/red]"
-        table.add_row(row["role"].removesuffix("s"), row["name"], row["origin"], ready, row["why"])
+        ready = Text("broken", style="red") if row["error"] else Text("yes", style="green") if row["ready"] else Text("no", style="red")
+        table.add_row(*(_line(text) for text in (row["role"].removesuffix("s"), row["name"], row["origin"])), ready, _line(row["why"]))
     out.print(table)
     for problem in plugin_problems(rows):
-        err.print(f"plugin problem: {problem}", style="yellow", highlight=False)
+        err.print(_line(f"plugin problem: {problem}", style="yellow"))
 
 
 # -- helpers ----------------------------------------------------------------------------------
 
 
-def _check_lettering(style: str) -> None:
-    from sightgag.concept import Lettering
-    from typing import get_args
-
-    if style not in get_args(Lettering):
-        raise UsageError(f"unknown lettering {style!r}: use one of {', '.join(get_args(Lettering))}")
+def _check_out_dir(folder: Path) -> None:
+    """A folder the pictures can be copied into, made if need be; UsageError before any work if not."""
+    shown = displayable(str(folder))
+    if not str(folder).isprintable():
+        # Its paths are printed (and put in --json): a name that is not text would fail only after the work.
+        raise UsageError(f"cannot use --out {shown}: its name holds bytes that are not UTF-8 text or controls")
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"cannot use --out {shown}: it is a file, not a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        # Permissions say little (root, read-only mounts, /proc): writing a file is the one true test.
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise UsageError(f"cannot use --out {shown}: {error.strerror or error}") from None
 
 
 def _copy_out(gag, folder: Path) -> list[str]:
     import shutil
 
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise UsageError(f"cannot use --out {folder}: {error.strerror}") from None
+    _check_out_dir(folder)
     copies = []
     for index, path in enumerate(gag.images):
         target = folder / f"{gag.id}-{index}.png"
@@ -470,30 +510,54 @@ def _copy_out(gag, folder: Path) -> list[str]:
     return copies
 
 
+def _parser_errors() -> tuple[type[Exception], type[Exception]]:
+    """The ClickException and Abort classes of the click that the installed typer raises.
+
+    typer 0.29 ships its own copy of click (`typer._click`), whose classes are not the click package's;
+    older typers raise click's own. typer's public BadParameter and Abort are the ones raised, whichever.
+    """
+    click_exception = next(cls for cls in typer.BadParameter.__mro__ if cls.__name__ == "ClickException")
+    return click_exception, typer.Abort
+
+
+def _one_line(text: str) -> str:
+    return displayable(" ".join(text.split()))
+
+
+def _parser_error(error: Exception) -> int:
+    """Say what the parser refused in one line; the exit status (2 for usage)."""
+    if type(error).__name__ == "NoArgsIsHelpError":
+        # `sightgag` or `sightgag gallery` alone: the help is the answer. typer's rich help has printed
+        # itself already; plain click carries it in the message.
+        if error.format_message().strip():
+            print(error.format_message(), file=sys.stderr)
+        return error.exit_code
+    context = getattr(error, "ctx", None)
+    hint = f" (see '{context.command_path} --help')" if context is not None else ""
+    print(f"error: {_one_line(error.format_message())}{hint}", file=sys.stderr)
+    return error.exit_code
+
+
 def main() -> None:
     """Entry point: one-line errors and the documented exit codes, tracebacks only with --debug."""
+    click_exception, abort = _parser_errors()
     try:
         result = app(standalone_mode=False)
-    except click.exceptions.UsageError as error:
-        # Click's own usage message (a missing argument, an unknown option) already says what to do.
-        error.show()
-        sys.exit(2)
-    except click.exceptions.Abort:
-        err.print("aborted")
-        sys.exit(130)
+    except click_exception as error:  # a missing argument, an unknown option, --n abc
+        sys.exit(_parser_error(error))
+    except (abort, KeyboardInterrupt):
+        sys.exit(130)  # the user stopped it, and knows: nothing to add
     except SightgagError as error:
         if _debug:
             raise
-        message = " ".join(str(error).split())  # one line, whatever the message held
-        print(f"error: {message}", file=sys.stderr)
+        print(f"error: {_one_line(str(error))}", file=sys.stderr)  # one line, whatever the message held
         sys.exit(error.exit_code)
-    except KeyboardInterrupt:
-        sys.exit(130)
     except Exception as error:  # a bug, or a library failing in a way we did not foresee
         if _debug:
             raise
-        print(f"error: {type(error).__name__}: {error} (run with --debug for the traceback)", file=sys.stderr)
+        print(f"error: {_one_line(f'{type(error).__name__}: {error}')} (run with --debug for the traceback)", file=sys.stderr)
         sys.exit(1)
+    # typer answers Ctrl-C inside a command with exit code 130, and --help with 0.
     sys.exit(result if isinstance(result, int) else 0)
 
 

@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import json
 from enum import Enum
-from typing import Literal
+from typing import Annotated, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+from sightgag.errors import UsageError
+from sightgag.hygiene import strip_unsafe
 
 CONCEPT_VERSION = 1
 
 MAX_CAPTION_WORDS = 20
+MAX_CAPTION_CHARS = 160
 MAX_SIGN_CHARS = 40  # Flux renders short quoted text well and long text badly.
 
 
@@ -36,6 +40,31 @@ class Device(str, Enum):
 
 Role = Literal["hero", "foil", "extra"]
 Lettering = Literal["meme", "caption", "balloon", "label", "none"]
+
+
+def check_lettering(style: str) -> str:
+    """The lettering style, if it is one the letterer knows; UsageError if not."""
+    if style not in get_args(Lettering):
+        raise UsageError(f"unknown lettering {style!r}: use one of {', '.join(get_args(Lettering))}")
+    return style
+
+
+def _model_text(value: object, info: ValidationInfo) -> object:
+    # Whoever wrote a concept (an LLM, a planner, a person through the API), its text is cleaned the
+    # same way: escapes and controls go, and a field left with nothing visible becomes "" and fails
+    # its min_length, so a writer asks its model again. Non-strings are left for pydantic to refuse.
+    if not isinstance(value, str) or (info.context or {}).get("as_stored"):
+        return value
+    return strip_unsafe(value)
+
+
+# Validation context for records read back from storage: what was accepted when it was written (perhaps
+# before these rules) is never refused when read, or a gallery could no longer be listed; whatever
+# prints it escapes it there.
+AS_STORED = {"as_stored": True}
+
+# Every text field of a Concept: text that reaches a terminal, a prompt, a PNG record and the letterer.
+WrittenText = Annotated[str, BeforeValidator(_model_text)]
 
 
 class _Model(BaseModel):
@@ -65,39 +94,55 @@ class Box(_Model):
 class CastMember(_Model):
     """One character or object with a part to play in the joke."""
 
-    name: str = Field(min_length=1, max_length=80, description="who or what, e.g. 'Mittens' or 'giant ball of yarn'")
+    name: WrittenText = Field(
+        min_length=1, max_length=80, description="who or what, e.g. 'Mittens' or 'giant ball of yarn'"
+    )
     role: Role = Field(description="hero carries the joke, foil opposes or provokes it, extra fills the scene")
-    subject: str | None = Field(
+    subject: WrittenText | None = Field(
         default=None,
         max_length=80,
         description="name of the user's personal subject this is (exactly as given), or null",
     )
-    kind: str = Field(default="", max_length=40, description="what it is in one or two words: cat, dog, person, yarn ball")
-    appearance: str = Field(default="", max_length=300, description="concrete visual description")
-    expression: str = Field(default="", max_length=120)
-    pose: str = Field(default="", max_length=160)
-    props: list[str] = Field(default_factory=list, max_length=6, description="things held or worn: cape, tiny sword")
+    kind: WrittenText = Field(
+        default="", max_length=40, description="what it is in one or two words: cat, dog, person, yarn ball"
+    )
+    appearance: WrittenText = Field(default="", max_length=300, description="concrete visual description")
+    expression: WrittenText = Field(default="", max_length=120)
+    pose: WrittenText = Field(default="", max_length=160)
+    props: list[WrittenText] = Field(
+        default_factory=list, max_length=6, description="things held or worn: cape, tiny sword"
+    )
     box: Box = Field(description="where it stands on the unit canvas")
 
 
 class Style(_Model):
     """How the picture looks."""
 
-    medium: str = Field(max_length=120, description="e.g. 'cinematic photo', 'Pixar-style 3D render', 'comic book panel'")
-    references: list[str] = Field(default_factory=list, max_length=4, description="genres or looks it borrows from")
-    palette: str = Field(default="", max_length=120)
-    lighting: str = Field(default="", max_length=120)
-    camera: str = Field(default="", max_length=120, description="shot and angle, e.g. 'low-angle wide shot'")
-    composition: str = Field(default="", max_length=160)
+    medium: WrittenText = Field(
+        max_length=120, description="e.g. 'cinematic photo', 'Pixar-style 3D render', 'comic book panel'"
+    )
+    references: list[WrittenText] = Field(
+        default_factory=list, max_length=4, description="genres or looks it borrows from"
+    )
+    palette: WrittenText = Field(default="", max_length=120)
+    lighting: WrittenText = Field(default="", max_length=120)
+    camera: WrittenText = Field(default="", max_length=120, description="shot and angle, e.g. 'low-angle wide shot'")
+    composition: WrittenText = Field(default="", max_length=160)
 
 
 class Caption(_Model):
     """The words that land the joke, set in real type by the letterer (never painted by the model)."""
 
-    text: str = Field(min_length=1, max_length=160, description=f"the punchline, at most {MAX_CAPTION_WORDS} words")
-    setup: str = Field(default="", max_length=120, description="meme style only: the top line that sets up the punchline")
+    text: WrittenText = Field(
+        min_length=1, max_length=MAX_CAPTION_CHARS, description=f"the punchline, at most {MAX_CAPTION_WORDS} words"
+    )
+    setup: WrittenText = Field(
+        default="", max_length=120, description="meme style only: the top line that sets up the punchline"
+    )
     lettering: Lettering = Field(default="caption", description="how it is set: meme, caption, balloon, label or none")
-    speaker: str | None = Field(default=None, max_length=80, description="balloon style: the cast member who says it")
+    speaker: WrittenText | None = Field(
+        default=None, max_length=80, description="balloon style: the cast member who says it"
+    )
 
     @field_validator("text")
     @classmethod
@@ -112,20 +157,24 @@ class Concept(_Model):
     """A complete visual joke, ready to paint."""
 
     version: Literal[1] = CONCEPT_VERSION
-    title: str = Field(min_length=1, max_length=80)
-    premise: str = Field(min_length=1, max_length=240, description="the joke in one line")
+    title: WrittenText = Field(min_length=1, max_length=80)
+    premise: WrittenText = Field(min_length=1, max_length=240, description="the joke in one line")
     device: Device
     cast: list[CastMember] = Field(min_length=1, max_length=5, description="hero first")
-    setting: str = Field(min_length=1, max_length=240, description="where it happens, concretely")
-    moment: str = Field(min_length=1, max_length=300, description="what is happening right now, the frozen instant")
+    setting: WrittenText = Field(min_length=1, max_length=240, description="where it happens, concretely")
+    moment: WrittenText = Field(
+        min_length=1, max_length=300, description="what is happening right now, the frozen instant"
+    )
     style: Style
     caption: Caption
-    sign_text: str | None = Field(
+    sign_text: WrittenText | None = Field(
         default=None,
         max_length=MAX_SIGN_CHARS,
         description="a few words that belong inside the picture (a sign, a banner), painted by the model; or null",
     )
-    safety_notes: list[str] = Field(default_factory=list, max_length=4, description="anything kept out on purpose")
+    safety_notes: list[WrittenText] = Field(
+        default_factory=list, max_length=4, description="anything kept out on purpose"
+    )
 
     @model_validator(mode="after")
     def _has_a_hero(self) -> Concept:

@@ -33,6 +33,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from sightgag.concept import AS_STORED
 from sightgag.errors import SightgagError, UsageError
 from sightgag.gag import Gag
 from sightgag.home import located, portable, shown
@@ -232,16 +233,21 @@ class Gallery:
         return self._from_record({**fields, "width": int(width), "height": int(height)})
 
     def _from_record(self, record: dict) -> Gag:
-        gag = Gag.model_validate(record)
+        # As stored: rows filed before today's text rules still load (the CLI escapes what it prints).
+        gag = Gag.model_validate(record, context=AS_STORED)
         gag.images = [self.path(path) for path in gag.images]
         gag.renders = [self.path(path) for path in gag.renders]
         return gag
 
-    def replace_images(self, gag: Gag, images: list[Image.Image], lettering: str) -> Gag:
-        """Store newly lettered images for an existing gag (the clean renders stay as they are)."""
+    def replace_images(self, gag: Gag, images: list[Image.Image], lettering: str | None) -> Gag:
+        """Store newly lettered images for an existing gag, and delete the ones they replace.
+
+        The clean renders stay as they are. `lettering` None keeps each concept's own style.
+        """
         stamp = secrets.token_hex(2)
         folder = self.folder / gag.id
-        new_paths = [folder / f"{i}-{lettering}-{stamp}.png" for i in range(len(images))]
+        label = f"-{lettering}" if lettering else ""
+        new_paths = [folder / f"{i}{label}-{stamp}.png" for i in range(len(images))]
         updated = gag.model_copy(update={"images": new_paths, "lettering": lettering})
         record = self.record(updated)
         written: list[Path] = []
@@ -259,6 +265,11 @@ class Gallery:
             for path in written:
                 path.unlink(missing_ok=True)
             raise
+        # Only once the row names the new files; only file names, in the gag's own folder; never a render.
+        keep = {path.name for path in [*new_paths, *gag.renders]}
+        for old in gag.images:
+            if Path(old).name not in keep:
+                (folder / Path(old).name).unlink(missing_ok=True)
         return updated
 
     def get(self, gag_id: str) -> Gag:
@@ -304,15 +315,18 @@ class Gallery:
 
     # -- the LLM log ------------------------------------------------------------------------
 
-    def log_exchanges(self, exchanges: list[dict], gag_id: str | None = None) -> None:
-        """Keep every prompt and response a writer sent and got, failures included."""
-        if not exchanges:
-            return
+    def log_exchanges(self, exchanges: list[dict], gag_id: str | None = None) -> list[int]:
+        """Keep every prompt and response a writer sent and got, failures included; the ids of their rows.
+
+        `gag_id` names a gag already filed; a writer's exchanges for a gag not yet filed are logged
+        without one, and `link_exchanges` names the gag once it is.
+        """
+        ids = []
         with self._db() as db:
-            db.executemany(
-                "INSERT INTO exchanges (gag_id, started, provider, model, prompt, response, error, duration_s)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [
+            for exchange in exchanges:
+                cursor = db.execute(
+                    "INSERT INTO exchanges (gag_id, started, provider, model, prompt, response, error, duration_s)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         gag_id,
                         exchange.get("started"),
@@ -322,10 +336,17 @@ class Gallery:
                         exchange.get("response"),
                         exchange.get("error"),
                         exchange.get("duration_s"),
-                    )
-                    for exchange in exchanges
-                ],
-            )
+                    ),
+                )
+                ids.append(cursor.lastrowid)
+        return ids
+
+    def link_exchanges(self, exchange_ids: list[int], gag_id: str) -> None:
+        """Name the filed gag a writer's logged exchanges were for."""
+        if not exchange_ids:
+            return
+        with self._db() as db:
+            db.executemany("UPDATE exchanges SET gag_id = ? WHERE id = ?", [(gag_id, row) for row in exchange_ids])
 
     def exchanges(self, gag_id: str | None = None, limit: int = 50) -> list[dict]:
         with self._db() as db:

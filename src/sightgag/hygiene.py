@@ -14,7 +14,8 @@ line, the HTTP API, the Python API, an LLM's answer) text goes through `clean_te
 
 Text from a model is not the user's fault: `strip_unsafe` removes what `clean_text` would refuse, so a
 stray escape in an LLM's title is dropped rather than failing the gag. Markup is not stripped: `[bold]` is
-harmless characters here; whatever prints text with rich escapes it there (cli.py).
+harmless characters here; whatever prints text with rich escapes it there (cli.py), and shows it through
+`displayable`, so text stored before these rules (or by another program) still cannot drive the terminal.
 """
 
 from __future__ import annotations
@@ -36,9 +37,13 @@ def _refused(character: str) -> bool:
     return category in ("Cc", "Cs", "Co") or character in BIDI_CONTROLS
 
 
+# Letters by their category that every font draws blank: the Hangul fillers and the blank braille pattern.
+BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
 def _visible(character: str) -> bool:
     # Letters, digits, punctuation and symbols (emoji included); not spaces, format or combining marks alone.
-    return unicodedata.category(character)[0] in "LNPS"
+    return unicodedata.category(character)[0] in "LNPS" and character not in BLANK_LETTERS
 
 
 def _describe(character: str) -> str:
@@ -78,13 +83,35 @@ def clean_text(value: object, *, what: str, max_chars: int, multiline: bool = Fa
 
 
 def strip_unsafe(value: str, *, multiline: bool = False) -> str:
-    """The text with everything `clean_text` refuses removed, and spaces tidied (for text a model wrote)."""
+    """The text with everything `clean_text` refuses removed, and spaces tidied (for text a model wrote).
+
+    Text with nothing visible left becomes "", so that a required field fails its validation (and the
+    writer is asked again) instead of carrying invisible characters into a caption.
+    """
     value = ESCAPE_SEQUENCE.sub("", value)
     kept = "".join(character for character in value if character in LINE_CONTROLS or not _refused(character))
     text = unicodedata.normalize("NFC", kept)
     if multiline:
-        return "\n".join(" ".join(line.split()) for line in text.splitlines()).strip("\n")
-    return " ".join(text.split())
+        text = "\n".join(" ".join(line.split()) for line in text.splitlines()).strip("\n")
+    else:
+        text = " ".join(text.split())
+    return text if has_visible_text(text) else ""
+
+
+def displayable(value: str) -> str:
+    """The text as it can be shown on a terminal: what `clean_text` refuses appears as a visible escape.
+
+    For printing stored text, which may predate these rules: nothing is lost, nothing is obeyed.
+    """
+    # A carriage return would let text overwrite what was printed before it on the line.
+    return "".join(
+        character if character in "\n\t" or not _refused(character) else _escaped(character) for character in value
+    )
+
+
+def _escaped(character: str) -> str:
+    code = ord(character)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def has_visible_text(value: str) -> bool:

@@ -9,16 +9,18 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from PIL import Image
 
 from sightgag import auto
 from sightgag.artist import Artist, load_artist
-from sightgag.concept import Box, Concept
+from sightgag.bounds import check_seed, check_size
+from sightgag.concept import MAX_CAPTION_CHARS, Box, Concept, check_lettering
 from sightgag.errors import UsageError
 from sightgag.gag import Gag
 from sightgag.gallery import Gallery, new_gag_id, now_iso
+from sightgag.hygiene import clean_text
 from sightgag.settings import Settings
 from sightgag.subjects import Subject
 from sightgag.subjects.library import SubjectLibrary
@@ -37,12 +39,13 @@ class Draft:
     """A gag whose concepts are written but not yet painted, with the subjects it needs.
 
     `job_id` names the server job it is for: the gallery records it, so that a job run again after
-    a crash finds the gag it already filed.
+    a crash finds the gag it already filed. `exchanges` are the rows of the LLM log its writer made; they name the gag once it is filed.
     """
 
     gag: Gag
     subjects: list[Subject]
     job_id: str | None = None
+    exchanges: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -131,7 +134,10 @@ class Studio:
         """
         request = clean_request(request)
         _check_n(n)
-        return self._write(writer or self.writer, request, self._subjects(subjects, request), n, seed, gag_id=None)
+        if seed is not None:
+            check_seed(seed)
+        concepts, _ = self._write(writer or self.writer, request, self._subjects(subjects, request), n, seed)
+        return concepts
 
     def make(
         self,
@@ -176,8 +182,10 @@ class Studio:
         """
         request = clean_request(request)
         _check_n(n)
-        width, height = size or DEFAULT_SIZE
-        seed = secrets.randbelow(2**31) if seed is None else seed
+        width, height = check_size(*size) if size is not None else DEFAULT_SIZE
+        if lettering is not None:
+            check_lettering(lettering)
+        seed = secrets.randbelow(2**31) if seed is None else check_seed(seed)
         resolved = self._subjects(subjects, request)
         gag_id = new_gag_id()
         report = progress or _quiet
@@ -188,10 +196,11 @@ class Studio:
             writer = writer or self.writer
         artist = artist or self.artist
         writer_spec = "given"
+        exchanges: list[int] = []
         if concepts is None:
             started = time.perf_counter()
             report("writing", 0, 1)
-            concepts = self._write(writer, request, resolved, n, seed, gag_id=gag_id)
+            concepts, exchanges = self._write(writer, request, resolved, n, seed)
             timings["writer"] = time.perf_counter() - started
             report("writing", 1, 1)
             writer_spec = writer.spec
@@ -211,7 +220,7 @@ class Studio:
             lettering=lettering,
             timings=timings,
         )
-        return Draft(gag, resolved)
+        return Draft(gag, resolved, exchanges)
 
     def finish(self, drafts: Sequence[Draft], *, artist: Artist | None = None, progress: StudioProgress | None = None) -> list[Gag]:
         """Paint drafts in one artist call, then letter and file each one.
@@ -262,7 +271,9 @@ class Studio:
             gag.timings["total"] = sum(gag.timings.get(stage, 0.0) for stage in ("writer", "artist", "letterer"))
 
             report("filing", 0, 1)
-            gags.append(self.gallery.add(gag, renders, lettered, job_id=draft.job_id))
+            filed = self.gallery.add(gag, renders, lettered, job_id=draft.job_id)
+            self.gallery.link_exchanges(draft.exchanges, filed.id)
+            gags.append(filed)
             report("filing", 1, 1)
         return gags
 
@@ -279,6 +290,10 @@ class Studio:
 
     def reletter(self, gag_id: str, *, lettering: str | None = None, caption: str | None = None) -> Gag:
         """Letter a gag again from its clean renders, in another style or with another caption."""
+        if caption is not None:
+            caption = clean_text(caption, what="the caption", max_chars=MAX_CAPTION_CHARS, empty_hint="give the words to letter")
+        if lettering is not None:
+            check_lettering(lettering)
         gag = self.gallery.get(gag_id)
         concepts = gag.concepts
         if caption is not None:
@@ -293,16 +308,22 @@ class Studio:
     # -- stages -----------------------------------------------------------------------------
 
     def _write(
-        self, writer: Writer, request: str, subjects: list[Subject], n: int, seed: int | None, gag_id: str | None
-    ) -> list[Concept]:
+        self, writer: Writer, request: str, subjects: list[Subject], n: int, seed: int | None
+    ) -> tuple[list[Concept], list[int]]:
+        """The writer's concepts, and the rows its exchanges were logged in.
+
+        Exchanges are logged at once, failures included, with no gag: a gag that is never filed must
+        not be named in the log. `finish` links them to the gag it files.
+        """
+        logged: list[int] = []
         try:
             concepts = writer.write(request, subjects, n=n, seed=seed)
         finally:
             exchanges = getattr(writer, "exchanges", None)
             if exchanges:
-                self.gallery.log_exchanges(list(exchanges), gag_id=gag_id)
+                logged = self.gallery.log_exchanges(list(exchanges))
                 exchanges.clear()
-        return concepts[:n]
+        return concepts[:n], logged
 
     def _letter(
         self,

@@ -14,6 +14,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
+from sightgag.hygiene import has_visible_text
 from sightgag.letterer.errors import CaptionTooLongError, LetteringError
 from sightgag.letterer.fonts import font
 from sightgag.letterer.text import Block, Setting, advance_width, all_caps, ink_box
@@ -72,8 +73,7 @@ def fit(
     """The largest block of `text` (1 to max_lines lines) whose ink fits in box_width x box_height."""
     if setting.upper:
         text = all_caps(text)
-    if not text.split():
-        raise LetteringError("there is no caption text to letter: give a caption or use --lettering none")
+    _check_visible(text)
     max_size = max(max_size, min_size)
 
     lines, size = _largest_wrap(text, setting, box_width, box_height, max_size, max_lines)
@@ -82,6 +82,12 @@ def fit(
         if block is not None:
             return block
     return _break_words(tokenize(text), setting, box_width, box_height, (min_size, max_size), max_lines)
+
+
+def _check_visible(text: str) -> None:
+    # Zero-width characters are not whitespace to split(), yet have no ink to measure a size from.
+    if not has_visible_text(text):
+        raise LetteringError("there is no caption text to letter: give a caption or use --lettering none")
 
 
 @dataclass(frozen=True)
@@ -100,6 +106,9 @@ def _largest_wrap(
     best_lines: tuple[str, ...] = ()
     best_size = -1
     for wrap in _wraps(text, setting, max_lines):
+        if wrap.width <= 0 or wrap.height <= 0:
+            # Letters the font draws with no ink (a Hangul filler): nothing to size the text by.
+            raise LetteringError("the caption has nothing the font can draw: give a caption in words")
         scale = min(box_width / wrap.width, box_height / wrap.height)
         size = min(max_size, math.floor(REFERENCE_SIZE * scale))
         if best_size < 0 or size > best_size * EXTRA_LINE_GAIN:
@@ -206,6 +215,7 @@ def _break_words(
 
 def fill(text: str, setting: Setting, box_width: float, size: int) -> Block:
     """Text at one size in as many lines as it takes, words too long for a line broken across lines."""
+    _check_visible(text)
     return _fill(tokenize(all_caps(text) if setting.upper else text), setting, box_width, size)
 
 

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sse_starlette import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 
+from sightgag.bounds import SEED_LIMIT
 from sightgag.concept import Concept, Lettering
 from sightgag.errors import UsageError
 from sightgag.gag import Gag
@@ -58,7 +59,7 @@ class ConceptsRequest(_Body):
     subjects: list[str] = Field(default_factory=list, max_length=5)
     writer: str | None = Field(default=None, max_length=120)
     n: int = Field(default=1, ge=1, le=MAX_N)
-    seed: int | None = Field(default=None, ge=0, lt=2**32)
+    seed: int | None = Field(default=None, ge=0, lt=SEED_LIMIT)
 
 
 class ConceptsResponse(BaseModel):

@@ -27,6 +27,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from sightgag.bounds import SEED_LIMIT, parse_size
 from sightgag.concept import Concept, Lettering
 from sightgag.errors import UsageError
 from sightgag.studio import MAX_N
@@ -34,7 +35,6 @@ from sightgag.studio import MAX_N
 Status = Literal["queued", "running", "done", "failed"]
 FINISHED: tuple[Status, ...] = ("done", "failed")
 MAX_ATTEMPTS = 2  # a job interrupted by a stop runs once more, then fails
-MIN_SIDE, MAX_SIDE = 64, 2048
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -88,13 +88,12 @@ class Repeat:
 
 
 def check_size(size: str) -> str:
-    """A WIDTHxHEIGHT size within bounds, tidied; ValueError (a validation error) if it is not one."""
-    width, _, height = size.lower().partition("x")
-    if not (width.isdigit() and height.isdigit()):
-        raise ValueError(f"size {size!r} is not WIDTHxHEIGHT, e.g. 1024x768")
-    if not all(MIN_SIDE <= int(side) <= MAX_SIDE for side in (width, height)):
-        raise ValueError(f"size {size}: each side must be between {MIN_SIDE} and {MAX_SIDE}")
-    return f"{int(width)}x{int(height)}"
+    """A WIDTHxHEIGHT size within the bounds the CLI and Python share, tidied; ValueError if it is not one."""
+    try:
+        width, height = parse_size(size)
+    except UsageError as error:
+        raise ValueError(str(error)) from None  # pydantic reports a ValueError as a validation error (422)
+    return f"{width}x{height}"
 
 
 class JobRequest(BaseModel):
@@ -108,7 +107,7 @@ class JobRequest(BaseModel):
     artist: str | None = Field(default=None, max_length=120, description="artist spec; the server's default when unset")
     lettering: Lettering | None = Field(default=None, description="the writer's choice when unset")
     n: int = Field(default=1, ge=1, le=MAX_N, description="how many concepts, one picture each")
-    seed: int | None = Field(default=None, ge=0, lt=2**32)
+    seed: int | None = Field(default=None, ge=0, lt=SEED_LIMIT)
     size: str | None = Field(default=None, description="WIDTHxHEIGHT, e.g. 1024x768")
     concepts: list[Concept] | None = Field(
         default=None,

@@ -28,9 +28,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.concurrency import run_in_threadpool
 
 from sightgag.artist.prompt import describe
+from sightgag.bounds import MAX_SIDE, MIN_SIDE
 from sightgag.server.api import image_path
 from sightgag.server.backends import Backends, request_artists
-from sightgag.server.jobs import MAX_SIDE, MIN_SIDE, JobRequest, Repeat, check_size
+from sightgag.server.jobs import JobRequest, Repeat, check_size
 from sightgag.server.security import api_key_scheme
 from sightgag.server.state import Server
 from sightgag.studio import MAX_N

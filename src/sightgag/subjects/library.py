@@ -30,6 +30,7 @@ from PIL import Image
 from sightgag.errors import UsageError
 from sightgag.home import located, portable, shown
 from sightgag.staging import new_staging, sweep_staging
+from sightgag.hygiene import clean_text
 from sightgag.subjects.photos import load_photo, save_photo
 from sightgag.subjects.subject import Subject
 
@@ -42,6 +43,10 @@ EDITABLE = ("kind", "traits", "aliases", "lora", "lora_base", "trigger")
 PHOTO_NAME = re.compile(r"[0-9a-f]{16}\.jpg")  # as save_photo names them
 MAX_NAME_CHARS = 60
 MAX_PHOTOS = 40
+MAX_KIND_CHARS = 40
+MAX_TRAIT_CHARS = 200
+MAX_TRAITS = 20
+MAX_ALIASES = 10
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS subjects (
@@ -52,18 +57,49 @@ CREATE TABLE IF NOT EXISTS subjects (
 """
 
 
-def clean_name(name: str) -> str:
-    """A subject's display name, tidied; UsageError if it cannot be one."""
-    name = unicodedata.normalize("NFC", " ".join(str(name).split()))
-    if not name:
-        raise UsageError("a subject needs a name, e.g. sightgag subjects add Mittens cat.jpg")
-    if len(name) > MAX_NAME_CHARS:
-        raise UsageError(f"subject names are at most {MAX_NAME_CHARS} characters")
-    if any(unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co") for char in name):
-        raise UsageError("a subject name cannot contain control or invisible characters")
+def clean_name(name: str, *, what: str = "a subject name") -> str:
+    """A subject's display name (or an alias), tidied; UsageError if it cannot be one."""
+    name = clean_text(
+        name, what=what, max_chars=MAX_NAME_CHARS, empty_hint="give a name, e.g. sightgag subjects add Mittens cat.jpg"
+    )
+    # Names are matched as words in requests: a zero-width joiner inside one would never match as typed.
+    if any(unicodedata.category(char) == "Cf" for char in name):
+        raise UsageError(f"{what} cannot contain invisible characters")
     if not any(char.isalnum() for char in name):
         raise UsageError(f"{name!r} is not a name: use at least one letter or digit")
     return name
+
+
+def clean_kind(kind: str) -> str:
+    """What a subject is ("cat", "person"), lower-cased; "" for none."""
+    if isinstance(kind, str) and not kind.strip():
+        return ""
+    return clean_text(kind, what="the kind", max_chars=MAX_KIND_CHARS).lower()
+
+
+def clean_traits(traits: list[str]) -> list[str]:
+    """Traits tidied, each checked, duplicates dropped; UsageError for a bad one or too many."""
+    cleaned: list[str] = []
+    for trait in traits:
+        text = clean_text(trait, what="a trait", max_chars=MAX_TRAIT_CHARS, empty_hint="describe something you can see")
+        if text.casefold() not in (known.casefold() for known in cleaned):
+            cleaned.append(text)
+    if len(cleaned) > MAX_TRAITS:
+        raise UsageError(
+            f"{len(cleaned)} traits given: keep a subject to {MAX_TRAITS}, the ones that make it recognisable"
+        )
+    return cleaned
+
+
+def clean_aliases(aliases: list[str]) -> list[str]:
+    cleaned: list[str] = []
+    for alias in aliases:
+        name = clean_name(alias, what="an alias")
+        if name.casefold() not in (known.casefold() for known in cleaned):
+            cleaned.append(name)
+    if len(cleaned) > MAX_ALIASES:
+        raise UsageError(f"{len(cleaned)} aliases given: a subject has at most {MAX_ALIASES}")
+    return cleaned
 
 
 def folder_name(name: str) -> str:
@@ -186,7 +222,8 @@ class SubjectLibrary:
         Returns the subject and how many photos were duplicates (skipped).
         """
         name = clean_name(name)
-        kind = kind.strip().lower()
+        kind = clean_kind(kind)
+        traits = clean_traits(traits or [])
         loaded = [load_photo(Path(path)) for path in photos]
         existing = self.find(name)
         _check_not_alias(existing, name)
@@ -235,11 +272,19 @@ class SubjectLibrary:
         return subject, len(loaded) - len(fresh)
 
     def update(self, subject: Subject) -> Subject:
-        """Store an edited subject's traits, kind, aliases and LoRA (its photos are the library's)."""
+        """Store an edited subject's traits, kind, aliases and LoRA (its photos are the library's), its
+        text checked as at `add`. The caller's object is updated too, so it shows what was stored."""
         with self._changing() as db:
             current = self._find(db, subject.name)
             if current is None:
                 raise UsageError(f"no subject named {subject.name!r}: add one with `sightgag subjects add`")
+            # Only what changed is checked: a trait stored before these rules must not block saving a LoRA.
+            if subject.kind != current.kind:
+                subject.kind = clean_kind(subject.kind)
+            if subject.traits != current.traits:
+                subject.traits = clean_traits(subject.traits)
+            if subject.aliases != current.aliases:
+                subject.aliases = clean_aliases(subject.aliases)
             for alias in subject.aliases:
                 owner = self._find(db, alias)
                 if owner is not None and owner.name != current.name:

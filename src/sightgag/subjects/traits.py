@@ -16,6 +16,7 @@ from collections import Counter
 from PIL import Image
 
 from sightgag.errors import SightgagError
+from sightgag.hygiene import strip_unsafe
 
 # Names for the colours of fur, feathers and hair, with a representative RGB each.
 COLOUR_NAMES = {
@@ -112,4 +113,6 @@ def describe_subject(client, model: str, name: str, kind: str, images: list[Imag
         traits = json.loads(text)["traits"]
     except (KeyError, TypeError, ValueError) as error:
         raise SightgagError(f"the vision model's answer was not a list of traits ({error}); edit traits by hand") from None
-    return [" ".join(str(trait).split())[:80] for trait in traits if str(trait).strip()][:8]
+    # A model's text is cleaned, not refused: an escape in one trait is dropped, the trait kept.
+    cleaned = (strip_unsafe(str(trait))[:80].strip() for trait in traits)
+    return [trait for trait in cleaned if trait][:8]
