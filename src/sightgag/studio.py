@@ -220,7 +220,7 @@ class Studio:
             lettering=lettering,
             timings=timings,
         )
-        return Draft(gag, resolved, exchanges)
+        return Draft(gag, resolved, exchanges=exchanges)
 
     def finish(self, drafts: Sequence[Draft], *, artist: Artist | None = None, progress: StudioProgress | None = None) -> list[Gag]:
         """Paint drafts in one artist call, then letter and file each one.
