@@ -17,6 +17,8 @@ from sightgag.artist import flux
 from sightgag.artist.flux import FluxArtist, ModelSource, has_cached_weights
 from sightgag.errors import SightgagError, UsageError
 from sightgag.settings import Settings
+from sightgag.subjects import Subject
+from sightgag.weights import source
 
 UNREACHABLE_HUB = "http://127.0.0.1:9"  # the discard port: nothing listens, connections are refused
 
@@ -198,7 +200,7 @@ def test_a_hub_that_never_answers_is_given_up_on(empty_hub, monkeypatch):
     silent.bind(("127.0.0.1", 0))
     silent.listen()  # connections queue up and are never answered
     monkeypatch.setattr(constants, "ENDPOINT", f"http://127.0.0.1:{silent.getsockname()[1]}")
-    monkeypatch.setattr(flux, "HUB_PROBE_SECONDS", 1.0)
+    monkeypatch.setattr(source, "HUB_PROBE_SECONDS", 1.0)
     try:
         started = time.monotonic()
         with pytest.raises(SightgagError, match="hf download someone/big-flux"):
@@ -225,3 +227,142 @@ def test_a_folder_that_is_not_a_flux_pipeline_is_refused_with_the_reason(tiny_fl
     with pytest.raises(UsageError, match="text_encoder_2 weights are missing"):
         FluxArtist(str(broken), Settings()).pipeline()
     assert not has_cached_weights(str(broken)) and has_cached_weights(str(tiny_flux_dir))
+
+
+# -- LoRAs, compile, memory and the pipelines kept loaded ----------------------------------------------
+
+
+def random_lora(tiny_flux_dir, path, *, rank: int, seed: int, targets=("to_q", "to_k", "to_v", "to_out.0")):
+    """A LoRA file for the tiny transformer, as `sightgag train` writes one, with random (non-zero) weights."""
+    from diffusers import FluxPipeline, FluxTransformer2DModel
+    from peft import LoraConfig
+    from peft.utils import get_peft_model_state_dict
+
+    transformer = FluxTransformer2DModel.from_pretrained(tiny_flux_dir, subfolder="transformer")
+    torch.manual_seed(seed)
+    config = LoraConfig(r=rank, lora_alpha=rank, init_lora_weights="gaussian", target_modules=list(targets))
+    transformer.add_adapter(config)
+    with torch.no_grad():
+        for name, parameter in transformer.named_parameters():
+            if "lora_B" in name:
+                parameter.normal_(0, 0.5)
+    FluxPipeline.save_lora_weights(
+        path.parent,
+        transformer_lora_layers=get_peft_model_state_dict(transformer),
+        transformer_lora_adapter_metadata=transformer.peft_config["default"].to_dict(),
+        weight_name=path.name,
+    )
+    return path
+
+
+def cast_as(concept, name: str, kind: str):
+    hero = concept.cast[0].model_copy(update={"name": name, "subject": name, "kind": kind})
+    return concept.model_copy(update={"cast": [hero, *concept.cast[1:]]})
+
+
+@pytest.fixture(scope="module")
+def lora_subjects(tiny_flux_dir, tmp_path_factory):
+    """Mittens and Rex, each with a LoRA of their own (different ranks and layers), as a library holds them."""
+    folder = tmp_path_factory.mktemp("loras")
+    mittens = mittens_subject(trigger="mttnsa6e").model_copy(
+        update={"lora": random_lora(tiny_flux_dir, folder / "mittens.safetensors", rank=4, seed=1)}
+    )
+    rex = Subject(
+        name="Rex",
+        kind="dog",
+        trigger="rxb12",
+        lora=random_lora(tiny_flux_dir, folder / "rex.safetensors", rank=8, seed=2, targets=("to_q", "to_v")),
+    )
+    return mittens, rex
+
+
+def test_concepts_casting_different_lora_subjects_are_painted_in_separate_calls(tiny_flux_dir, lora_subjects, monkeypatch):
+    mittens, rex = lora_subjects
+    artist = FluxArtist(str(tiny_flux_dir), Settings())
+    calls = spy_on_pipeline_calls(monkeypatch)
+    concepts = [mittens_concept(), cast_as(mittens_concept(), "Rex", "dog"), someone_else(), mittens_concept()]
+
+    painting = artist.paint(concepts, seeds=[1, 2, 3, 4], width=32, height=32, subjects=[mittens, rex])
+
+    # One call per set of LoRAs, each with only the images of the concepts casting those subjects.
+    assert [(call["loras"], call["triggers"]) for call in calls] == [
+        (["Mittens"], [["mttnsa6e"], ["mttnsa6e"]]),
+        (["Rex"], [["rxb12"]]),
+        ([], [[]]),
+    ]
+    assert [(lora["subject"], lora["images"]) for lora in painting.details["loras"]] == [("Mittens", [0, 3]), ("Rex", [1])]
+    assert painting.details["pipeline_calls"] == 3 and len(painting.images) == 4
+    # Image 3 is painted with Mittens' LoRA in a call of its own as in the batch: same seed, same LoRA, same picture.
+    alone = artist.paint([concepts[3]], seeds=[4], width=32, height=32, subjects=[mittens, rex])
+    batched_with_one = artist.paint([concepts[0], concepts[3]], seeds=[1, 4], width=32, height=32, subjects=[mittens, rex])
+    assert alone.images[0].tobytes() != artist.paint([concepts[3]], seeds=[4], width=32, height=32).images[0].tobytes()
+    assert batched_with_one.images[1].tobytes() == painting.images[3].tobytes()
+
+
+def someone_else():
+    concept = mittens_concept()
+    return concept.model_copy(update={"cast": [member.model_copy(update={"subject": None}) for member in concept.cast]})
+
+
+def spy_on_pipeline_calls(monkeypatch) -> list[dict]:
+    """Record, for every FluxPipeline call, the LoRAs applied just before it and the trigger words in its prompts."""
+    from diffusers import FluxPipeline
+
+    calls: list[dict] = []
+    applied: list[str] = []
+    apply_loras, call = flux.apply_loras, FluxPipeline.__call__
+
+    def recording_apply(pipe, loras):
+        applied[:] = [lora.subject for lora in loras]
+        return apply_loras(pipe, loras)
+
+    def recording_call(pipe, *args, **kwargs):
+        active = pipe.get_list_adapters().get("transformer", [])
+        assert len(active) == len(applied)  # what was loaded is all that is loaded
+        triggers = [[word for word in ("mttnsa6e", "rxb12") if word in prompt] for prompt in kwargs["prompt_2"]]
+        calls.append({"loras": list(applied), "triggers": triggers})
+        applied.clear()
+        return call(pipe, *args, **kwargs)
+
+    monkeypatch.setattr(flux, "apply_loras", recording_apply)
+    monkeypatch.setattr(FluxPipeline, "__call__", recording_call)
+    return calls
+
+
+def test_compiled_painting_survives_a_dozen_lora_mixes_sizes_and_batches(tiny_flux_dir, lora_subjects, monkeypatch):
+    from torch._dynamo.testing import CompileCounter
+
+    mittens, rex = lora_subjects
+    compiles = CompileCounter()  # a CPU backend that counts what torch.compile hands it
+    monkeypatch.setattr(flux, "COMPILE_BACKEND", compiles)
+    monkeypatch.setattr(flux, "COMPILE_DEVICES", ("cuda", "cpu"))
+    torch._dynamo.reset()
+    artist = FluxArtist(str(tiny_flux_dir), Settings(compile=True), steps=2)
+    rex_concept = cast_as(mittens_concept(), "Rex", "dog")
+    mixes = [
+        ([someone_else()], 32, 32),
+        ([someone_else(), someone_else()], 32, 32),  # torch specialises a batch of 1: one recompile, then dynamic
+        ([mittens_concept()], 32, 32),
+        ([rex_concept], 48, 32),
+        ([someone_else(), someone_else()], 48, 48),
+        ([mittens_concept(), mittens_concept()], 64, 32),
+        ([cast_as(mittens_concept(), "Rex", "dog")] * 3, 32, 64),
+        ([someone_else()] * 3, 64, 48),
+        ([mittens_concept(), rex_concept], 48, 48),
+        ([someone_else(), mittens_concept(), rex_concept], 32, 48),
+        ([someone_else()], 80, 32),
+        ([rex_concept, someone_else()], 64, 64),
+    ]
+    try:
+        for number, (concepts, width, height) in enumerate(mixes):
+            painting = artist.paint(
+                concepts, seeds=list(range(len(concepts))), width=width, height=height, subjects=[mittens, rex]
+            )
+            assert [image.size for image in painting.images] == [(width, height)] * len(concepts)
+            if number == 1:
+                warmed_up = compiles.frame_count
+        # Compiled for both kinds of block, then never again: not per size, batch size or LoRA mix.
+        assert warmed_up > 0 and compiles.frame_count == warmed_up
+    finally:
+        flux.unload_all()
+        torch._dynamo.reset()

@@ -132,6 +132,7 @@ def test_painting_the_subject_applies_its_lora_and_leaves_the_pipeline_clean(tra
             "trigger": result.trigger,
             "weight": 1.0,
             "trained_on": str(Path(tiny_flux_dir).resolve()),
+            "images": [0],
         }
     ]
     assert gag.artist_details["prompts"][0]["clip"].startswith(f"{result.trigger} Mittens the cat")

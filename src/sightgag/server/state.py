@@ -57,7 +57,8 @@ class ServerState:
         resolved = params.model_copy(
             update={"request": request, "writer": writer, "artist": artist, "size": f"{size[0]}x{size[1]}"}
         )
-        job = self.jobs.submit(resolved, batch_key(artist, size))
+        cast = [*params.subjects, *(subject.name for subject in self.studio.subjects.named_in(request))]
+        job = self.jobs.submit(resolved, batch_key(artist, size, cast))
         self.worker.wake()
         return job
 
