@@ -366,3 +366,160 @@ def test_compiled_painting_survives_a_dozen_lora_mixes_sizes_and_batches(tiny_fl
     finally:
         flux.unload_all()
         torch._dynamo.reset()
+
+
+def with_guidance_embeds(tiny_flux_dir, folder, guidance_embeds: bool):
+    """A copy of the tiny pipeline whose transformer is (or is not) guidance-distilled, as dev (or schnell) is."""
+    from diffusers import FluxTransformer2DModel
+
+    shutil.copytree(tiny_flux_dir, folder)
+    config = FluxTransformer2DModel.load_config(tiny_flux_dir, subfolder="transformer")
+    torch.manual_seed(0)
+    FluxTransformer2DModel.from_config({**config, "guidance_embeds": guidance_embeds}).save_pretrained(
+        folder / "transformer"
+    )
+    return folder
+
+
+def test_the_preset_follows_the_transformer_config_not_the_folder_name(tiny_flux_dir, tmp_path):
+    distilled = with_guidance_embeds(tiny_flux_dir, tmp_path / "my-model", True)
+    undistilled = with_guidance_embeds(tiny_flux_dir, tmp_path / "flux-dev-lookalike", False)
+
+    dev_like = FluxArtist(str(distilled), Settings()).paint([mittens_concept()], seeds=[1], width=16, height=16)
+    schnell_like = FluxArtist(str(undistilled), Settings()).paint([mittens_concept()], seeds=[1], width=16, height=16)
+
+    dev, schnell = flux.PRESETS["dev"], flux.PRESETS["schnell"]
+    assert [dev_like.details[key] for key in ("preset", "steps", "guidance", "max_sequence_length")] == [
+        "dev", dev.steps, dev.guidance, dev.max_sequence_length
+    ]  # fmt: skip
+    assert [schnell_like.details[key] for key in ("preset", "steps", "guidance", "max_sequence_length")] == [
+        "schnell", schnell.steps, schnell.guidance, schnell.max_sequence_length
+    ]  # fmt: skip
+    assert ModelSource.parse(str(distilled)).preset_from == "config"
+
+
+def test_a_cached_repo_takes_its_preset_from_its_config_whatever_its_name(tiny_flux_dir, empty_hub):
+    cache_as_hub_repo(tiny_flux_dir, empty_hub, "someone/flux-dev-renamed")
+
+    assert ModelSource.parse("someone/flux-dev-renamed").preset.name == "schnell"  # the tiny one is not distilled
+    assert ModelSource.parse("someone/not-downloaded-dev").preset.name == "dev"  # a guess, until it is loaded
+
+
+def test_the_vae_decodes_image_by_image_and_tiles_big_pictures(tiny_flux_dir, monkeypatch):
+    artist = FluxArtist(str(tiny_flux_dir), Settings())
+    monkeypatch.setattr(flux, "TILING_PIXELS", 40 * 40)  # the real threshold is 1.5 MP: a tiny model's minutes
+
+    small = artist.paint([mittens_concept()] * 2, seeds=[1, 2], width=32, height=32)
+    vae = artist.pipeline().vae
+    assert (vae.use_slicing, vae.use_tiling, small.details["vae_tiling"]) == (True, False, False)
+
+    big = artist.paint([mittens_concept()], seeds=[1], width=48, height=48)
+    assert (vae.use_slicing, vae.use_tiling, big.details["vae_tiling"]) == (True, True, True)
+    artist.paint([mittens_concept()], seeds=[1], width=32, height=32)
+    assert not vae.use_tiling  # the pipeline is shared: the next small picture decodes whole again
+
+
+def test_one_pipeline_stays_loaded_and_the_one_evicted_is_freed(tiny_flux_dir, tmp_path):
+    import gc
+    import weakref
+
+    first = FluxArtist(str(tiny_flux_dir), Settings())
+    first.paint([mittens_concept()], seeds=[1], width=16, height=16)
+    first_pipe = weakref.ref(first.pipeline())
+    other = FluxArtist(str(with_guidance_embeds(tiny_flux_dir, tmp_path / "other", True)), Settings())
+
+    other.paint([mittens_concept()], seeds=[1], width=16, height=16)
+    gc.collect()
+
+    assert first_pipe() is None
+    assert [loaded.location for loaded in flux._PIPELINES.values()] == [other.source.location]
+    # Two may be kept where there is room for two.
+    roomy = FluxArtist(str(tiny_flux_dir), Settings(keep_pipelines=2))
+    assert roomy.pipeline() is not other.pipeline() and len(flux._PIPELINES) == 2
+    flux.unload_all()
+
+
+def test_a_pipeline_with_the_same_encoders_and_vae_takes_them_over_from_the_evicted_one(tiny_flux_dir, tmp_path):
+    import gc
+    import weakref
+
+    from tiny_flux import build_tiny_kontext
+
+    kontext = build_tiny_kontext(tmp_path / "kontext", flux_folder=tiny_flux_dir)
+    for name in flux.SHAREABLE_COMPONENTS:  # the same files, as the cache holds dev's and Kontext's
+        shutil.rmtree(kontext / name)
+        (kontext / name).symlink_to(tiny_flux_dir / name, target_is_directory=True)
+    flux_artist, kontext_artist = FluxArtist(str(tiny_flux_dir), Settings()), FluxArtist(str(kontext), Settings())
+    flux_artist.pipeline()
+    vae, transformer = flux_artist.pipeline().vae, weakref.ref(flux_artist.pipeline().transformer)
+
+    kontext_pipe = kontext_artist.pipeline()
+    gc.collect()
+
+    assert kontext_pipe.vae is vae and kontext_pipe.text_encoder_2 is not None
+    assert transformer() is None  # flux's own transformer went with it
+    assert kontext_pipe.transformer.config.guidance_embeds
+    flux.unload_all()
+
+
+def run_cli(monkeypatch, capsys, *arguments: str) -> tuple[int, list[str]]:
+    """`sightgag ARGUMENTS` in this process (so the test's patches apply): exit status and its stderr lines.
+
+    diffusers' loading bars (carriage-return lines on stderr) are left out.
+    """
+    from sightgag import cli
+
+    monkeypatch.setattr("sys.argv", ["sightgag", *arguments])
+    with pytest.raises(SystemExit) as exit:
+        cli.main()
+    lines = capsys.readouterr().err.splitlines()
+    return exit.value.code, [line for line in lines if line.strip() and "it/s]" not in line and "\r" not in line]
+
+
+def test_running_out_of_gpu_memory_while_loading_is_one_line_of_advice(tiny_flux_dir, monkeypatch, capsys):
+    from sightgag.weights import memory
+
+    card_24 = memory.MemoryPlan("bf16", None, None, None, "all on the GPU", "24 GB GPU, 23.5 GB free: all on the GPU")
+    monkeypatch.setattr(flux, "choose_plan", lambda **_: card_24)
+    emptied = []
+    monkeypatch.setattr(torch.cuda, "empty_cache", lambda: emptied.append(True))
+
+    def out_of_memory(pipe, plan, device):
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 90.00 MiB")
+
+    monkeypatch.setattr(flux, "_place", out_of_memory)
+    flux.unload_all()
+    emptied.clear()
+
+    status, lines = run_cli(
+        monkeypatch, capsys, "make", "my cat as a pirate", "--writer", "offline", "--artist", f"flux:{tiny_flux_dir}",
+        "--size", "32x32",
+    )  # fmt: skip
+
+    assert status == 1 and len(lines) == 1
+    assert lines[0] == (
+        "error: out of GPU memory while loading with the bf16 plan (24 GB GPU, 23.5 GB free): "
+        "set SIGHTGAG_OFFLOAD=model (model CPU offload)"
+    )
+    assert emptied and not flux._PIPELINES
+
+
+def test_running_out_of_gpu_memory_while_decoding_is_one_line_of_advice(tiny_flux_dir, monkeypatch, capsys):
+    from diffusers import AutoencoderKL
+
+    def out_of_memory(vae, *args, **kwargs):
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 16.00 GiB")
+
+    monkeypatch.setattr(AutoencoderKL, "decode", out_of_memory)
+    emptied = []
+    monkeypatch.setattr(torch.cuda, "empty_cache", lambda: emptied.append(True))
+
+    status, lines = run_cli(
+        monkeypatch, capsys, "make", "my cat as a pirate", "--writer", "offline", "--artist", f"flux:{tiny_flux_dir}",
+        "--size", "32x32", "--n", "2",
+    )  # fmt: skip
+
+    assert status == 1 and len(lines) == 1
+    assert lines[0].startswith("error: out of GPU memory while decoding the images with the cpu plan")
+    assert "paint fewer or smaller images" in lines[0]
+    assert emptied

@@ -75,7 +75,7 @@ def test_running_out_of_memory_advises_the_next_plan_down_in_one_line():
 
     loading = out_of_memory_advice(on_24, "loading")
     assert loading.startswith("out of GPU memory while loading with the nf4 plan (24 GB GPU, 23.5 GB free)")
-    assert "SIGHTGAG_QUANTIZE=nf4, SIGHTGAG_OFFLOAD=model" in loading
+    assert "set SIGHTGAG_QUANTIZE=nf4 SIGHTGAG_OFFLOAD=model (NF4 with model CPU offload)" in loading
     decoding = out_of_memory_advice(on_24, "decoding the images", images=4, size=(2048, 2048))
     assert "paint fewer or smaller images" in decoding
     bottom = out_of_memory_advice(PLANS["sequential"], "painting")

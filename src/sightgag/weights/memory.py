@@ -49,8 +49,8 @@ class MemoryPlan:
 
     def setting(self) -> str:
         """The environment settings that choose this plan by hand."""
-        quantize = f"SIGHTGAG_QUANTIZE={self.quantize}" if self.quantize else "SIGHTGAG_QUANTIZE unset"
-        return f"{quantize}, SIGHTGAG_OFFLOAD={self.offload or 'none'}"
+        quantize = f"SIGHTGAG_QUANTIZE={self.quantize} " if self.quantize else ""
+        return f"{quantize}SIGHTGAG_OFFLOAD={self.offload or 'none'}"
 
 
 LADDER = [
@@ -146,17 +146,20 @@ def next_plan(plan: MemoryPlan) -> MemoryPlan | None:
 
 def out_of_memory_advice(plan: MemoryPlan, stage: str, *, images: int = 1, size: tuple[int, int] | None = None) -> str:
     """One line: what ran out of memory, and what to try on this card."""
-    lower = next_plan(plan)
     what = f"out of GPU memory while {stage} with the {plan.name} plan"
     if plan.message:
         what += f" ({plan.message.split(':')[0]})"
     tries = []
     if stage != "loading" and (images > 1 or (size and size[0] * size[1] > 1024 * 1024)):
         tries.append("paint fewer or smaller images")
-    if lower is not None:
-        tries.append(f"set {lower.setting()} ({lower.summary})")
-    else:
-        tries.append("this GPU is too small for FLUX.1: paint with bfl:flux-pro-1.1 or sketch")
+    if plan.name not in ("cpu", "mps"):  # only CUDA has plans to step down to
+        lower = next_plan(plan)
+        if lower is not None:
+            tries.append(f"set {lower.setting()} ({lower.summary})")
+        else:
+            tries.append("this GPU is too small for FLUX.1: paint with bfl:flux-pro-1.1 or sketch")
+    elif not tries:
+        tries.append("paint a smaller image, or with bfl:flux-pro-1.1 or sketch")
     return f"{what}: {', or '.join(tries)}"
 
 
@@ -167,5 +170,4 @@ def free_cuda_cache() -> None:
     import torch
 
     gc.collect()
-    if torch.cuda.is_available():
-        torch.cuda.empty_cache()
+    torch.cuda.empty_cache()  # a no-op where CUDA was never initialised
