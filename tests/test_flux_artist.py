@@ -13,6 +13,7 @@ import torch
 from huggingface_hub import constants
 
 from examples import mittens_concept, mittens_subject
+from tiny_flux import build_random_lora
 from sightgag.artist import flux
 from sightgag.artist.flux import FluxArtist, ModelSource, has_cached_weights
 from sightgag.errors import SightgagError, UsageError
@@ -232,29 +233,6 @@ def test_a_folder_that_is_not_a_flux_pipeline_is_refused_with_the_reason(tiny_fl
 # -- LoRAs, compile, memory and the pipelines kept loaded ----------------------------------------------
 
 
-def random_lora(tiny_flux_dir, path, *, rank: int, seed: int, targets=("to_q", "to_k", "to_v", "to_out.0")):
-    """A LoRA file for the tiny transformer, as `sightgag train` writes one, with random (non-zero) weights."""
-    from diffusers import FluxPipeline, FluxTransformer2DModel
-    from peft import LoraConfig
-    from peft.utils import get_peft_model_state_dict
-
-    transformer = FluxTransformer2DModel.from_pretrained(tiny_flux_dir, subfolder="transformer")
-    torch.manual_seed(seed)
-    config = LoraConfig(r=rank, lora_alpha=rank, init_lora_weights="gaussian", target_modules=list(targets))
-    transformer.add_adapter(config)
-    with torch.no_grad():
-        for name, parameter in transformer.named_parameters():
-            if "lora_B" in name:
-                parameter.normal_(0, 0.5)
-    FluxPipeline.save_lora_weights(
-        path.parent,
-        transformer_lora_layers=get_peft_model_state_dict(transformer),
-        transformer_lora_adapter_metadata=transformer.peft_config["default"].to_dict(),
-        weight_name=path.name,
-    )
-    return path
-
-
 def cast_as(concept, name: str, kind: str):
     hero = concept.cast[0].model_copy(update={"name": name, "subject": name, "kind": kind})
     return concept.model_copy(update={"cast": [hero, *concept.cast[1:]]})
@@ -265,13 +243,13 @@ def lora_subjects(tiny_flux_dir, tmp_path_factory):
     """Mittens and Rex, each with a LoRA of their own (different ranks and layers), as a library holds them."""
     folder = tmp_path_factory.mktemp("loras")
     mittens = mittens_subject(trigger="mttnsa6e").model_copy(
-        update={"lora": random_lora(tiny_flux_dir, folder / "mittens.safetensors", rank=4, seed=1)}
+        update={"lora": build_random_lora(tiny_flux_dir, folder / "mittens.safetensors", rank=4, seed=1)}
     )
     rex = Subject(
         name="Rex",
         kind="dog",
         trigger="rxb12",
-        lora=random_lora(tiny_flux_dir, folder / "rex.safetensors", rank=8, seed=2, targets=("to_q", "to_v")),
+        lora=build_random_lora(tiny_flux_dir, folder / "rex.safetensors", rank=8, seed=2, targets=("to_q", "to_v")),
     )
     return mittens, rex
 
