@@ -501,3 +501,25 @@ def test_running_out_of_gpu_memory_while_decoding_is_one_line_of_advice(tiny_flu
     assert lines[0].startswith("error: out of GPU memory while decoding the images with the cpu plan")
     assert "paint fewer or smaller images" in lines[0]
     assert emptied
+
+
+def test_weights_the_cpus_ram_cannot_hold_are_refused_before_loading(tiny_flux_dir, monkeypatch):
+    from sightgag.weights import device
+
+    monkeypatch.setattr(device, "machine_memory", lambda: 1_000_000)  # 1 MB: not even the tiny model fits
+    flux.unload_all()
+
+    with pytest.raises(SightgagError, match=r"FLUX.1 in float32 needs ~0 GB of RAM on the CPU and this machine has 0 GB"):
+        FluxArtist(str(tiny_flux_dir), Settings()).pipeline()
+    assert not flux._PIPELINES
+
+
+def test_the_weights_snapshot_is_recorded_with_the_painting(tiny_flux_dir, empty_hub):
+    cache_as_hub_repo(tiny_flux_dir, empty_hub, "someone/tiny-flux")
+
+    from_cache = FluxArtist("someone/tiny-flux", Settings()).paint([mittens_concept()], seeds=[1], width=16, height=16)
+    from_folder = FluxArtist(str(tiny_flux_dir), Settings()).paint([mittens_concept()], seeds=[1], width=16, height=16)
+
+    assert from_cache.details["snapshot"] == "0123456789abcdef0123456789abcdef01234567"  # the commit it was
+    assert from_folder.details["snapshot"].startswith("files-sha256:")
+    assert from_folder.details["snapshot"] == flux.snapshot(ModelSource.parse(str(tiny_flux_dir)))

@@ -100,3 +100,32 @@ def test_float32_flux_on_the_cpu_is_refused_where_the_ram_cannot_hold_it():
     assert "SIGHTGAG_DTYPE=bfloat16 halves it (~31 GB" in problem
     assert cpu_memory_problem(flux_parameters, torch.float32, ram=128 * GIB) is None
     assert cpu_memory_problem(2e6, torch.float32, ram=32 * GIB) is None  # a tiny model loads anywhere
+
+
+@pytest.mark.parametrize("ram_gb, ready", [(24, False), (128, True)])
+def test_doctor_says_whether_flux_fits_in_this_cpus_ram(ram_gb, ready, monkeypatch):
+    from sightgag import auto, doctor
+    from sightgag.weights import device
+
+    monkeypatch.setattr(auto, "gpu", lambda: None)
+    monkeypatch.setattr(device, "machine_memory", lambda: ram_gb * GIB)
+
+    flux = next(row for row in doctor.diagnose(Settings())["artists"] if row["name"] == "flux")
+
+    assert flux["ready"] is ready
+    if ready:
+        assert flux["why"] == "no GPU: FLUX.1 in float32 fits in this machine's RAM but takes many minutes a picture"
+    else:
+        assert f"FLUX.1 in float32 needs ~63 GB of RAM on the CPU and this machine has {ram_gb} GB" in flux["why"]
+
+
+def test_the_float16_fallback_on_cards_without_bfloat16_is_said(monkeypatch):
+    from sightgag.weights.device import pick_dtype
+
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda including_emulation=True: False)
+    dtype, note = pick_dtype(CUDA, Settings())
+    assert dtype == torch.float16 and note.startswith("float16: this GPU has no fast bfloat16")
+
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda including_emulation=True: True)
+    assert pick_dtype(CUDA, Settings()) == (torch.bfloat16, "")
+    assert pick_dtype(CUDA, Settings(dtype="float32")) == (torch.float32, "")

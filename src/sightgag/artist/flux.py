@@ -283,6 +283,7 @@ class FluxArtist:
             "max_sequence_length": self.max_sequence_length,
             "device": str(self.device),
             "dtype": str(self.dtype).removeprefix("torch."),
+            **({"dtype_note": self.dtype_note} if self.dtype_note else {}),
             "quantize": self.plan.quantize,
             "memory_plan": self.plan.name,
             "vae_tiling": tiled,

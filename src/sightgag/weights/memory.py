@@ -171,3 +171,22 @@ def free_cuda_cache() -> None:
 
     gc.collect()
     torch.cuda.empty_cache()  # a no-op where CUDA was never initialised
+
+
+def plan_here(settings: Settings) -> MemoryPlan:
+    """The plan FLUX.1 would load by on this machine now (its free memory and SIGHTGAG_* settings)."""
+    import importlib.util
+
+    from sightgag.weights.device import pick_device
+
+    device = pick_device(settings)
+    free, total = gpu_memory(device)
+    quantize = (settings.quantize or "").lower() or None
+    return choose_plan(
+        free=free,
+        total=total,
+        device=device,
+        quantize=quantize,
+        offload=requested_offload(settings),
+        can_quantize=importlib.util.find_spec("bitsandbytes") is not None,
+    )
