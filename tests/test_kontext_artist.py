@@ -157,7 +157,8 @@ def test_the_reference_keeps_its_size_whatever_the_output_size(artist, ginger):
     )
 
     assert [small.details["sizes"], big.details["sizes"]] == [[[32, 32]], [[80, 80]]]
-    assert small.details["reference_sizes"] == big.details["reference_sizes"] == [list(reference_shape((160, 120), REFERENCE_AREA))]
+    reference = list(reference_shape((160, 120), REFERENCE_AREA))
+    assert small.details["reference_sizes"] == big.details["reference_sizes"] == [reference]
     # By default that size is Kontext's own: a preferred shape of about one megapixel.
     assert KontextArtist("dev", Settings()).reference_area == 1024 * 1024
     assert reference_shape((160, 120), 1024 * 1024) == (1184, 880)

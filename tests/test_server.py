@@ -441,7 +441,11 @@ def test_queued_jobs_casting_different_lora_subjects_are_painted_apart_each_with
 
     calls = []
     applied, call = flux.apply_loras, FluxPipeline.__call__
-    monkeypatch.setattr(flux, "apply_loras", lambda pipe, loras: calls.append([lora.subject for lora in loras]) or applied(pipe, loras))
+    def recording_apply(pipe, loras):
+        calls.append([lora.subject for lora in loras])
+        return applied(pipe, loras)
+
+    monkeypatch.setattr(flux, "apply_loras", recording_apply)
 
     def recording_call(pipe, *args, **kwargs):
         words = [[name for name, word in triggers.items() if word in prompt] for prompt in kwargs["prompt_2"]]

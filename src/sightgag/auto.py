@@ -94,7 +94,8 @@ def choose_artist(settings: Settings) -> Choice:
         if has_cached_weights("schnell"):
             return Choice("flux:schnell", f"{device} GPU and FLUX.1 schnell in the Hugging Face cache{_plan(settings)}")
         if hub_reachable():
-            return Choice("flux:schnell", f"{device} GPU; FLUX.1 schnell will be downloaded once (~34 GB){_plan(settings)}")
+            why = f"{device} GPU; FLUX.1 schnell will be downloaded once (~34 GB){_plan(settings)}"
+            return Choice("flux:schnell", why)
     if settings.bfl_api_key:
         why = "BFL_API_KEY is set" + ("" if device else " and no GPU")
         return Choice("bfl:flux-pro-1.1", why)

@@ -219,7 +219,8 @@ def _out_of_memory_advice(stage: str, quantize: str | None, adam8bit: bool) -> s
         fix = "add --quantize nf4 --adam8bit (QLoRA, ~10 GB)"
     else:
         fix = "lower --resolution (e.g. 512) or --rank; this GPU may be too small to train FLUX.1"
-    return f"out of GPU memory while {stage}: {fix}; `sightgag train NAME --resume` goes on from the last checkpoint"
+    resume = "; `sightgag train NAME --resume` then goes on from the last checkpoint" if stage == "training" else ""
+    return f"out of GPU memory while {stage}: {fix}{resume}"
 
 
 @contextmanager
