@@ -138,6 +138,7 @@ class LoadedPipeline:
     pipe: FluxPipeline
     plan: MemoryPlan
     location: str
+    snapshot: str | None  # which exact weights (see sightgag.weights.source.snapshot)
 
 
 # Loaded pipelines by (weights, device, dtype, quantization, offload, compile), least recently used first.
@@ -167,6 +168,7 @@ class FluxArtist:
         self.offload = offload if self.device.type == "cuda" else None
         self.compile = settings.compile and self.device.type in COMPILE_DEVICES
         self.plan: MemoryPlan | None = None  # settled when the weights are loaded
+        self.snapshot: str | None = None  # likewise
 
     # The sampling follows the preset, which loading may correct (see _settle_preset).
     @property
@@ -193,7 +195,7 @@ class FluxArtist:
                 loaded = self._load(key)
                 _PIPELINES[key] = loaded
             _PIPELINES.move_to_end(key)
-        self.plan = loaded.plan
+        self.plan, self.snapshot = loaded.plan, loaded.snapshot
         self._settle_preset(loaded.pipe)
         return loaded
 
@@ -276,7 +278,7 @@ class FluxArtist:
         details = {
             "model": self.source.spec,
             "model_id": self.source.location,
-            "snapshot": snapshot(self.source),
+            "snapshot": self.snapshot,
             "preset": self.source.preset.name,
             "steps": self.steps,
             "guidance": self.guidance,
@@ -363,7 +365,7 @@ class FluxArtist:
             _compile(pipe, plan)
         # Progress goes to the caller's `progress`, not to a tqdm bar on stderr.
         pipe.set_progress_bar_config(disable=True)
-        return LoadedPipeline(pipe, plan, self.source.location)
+        return LoadedPipeline(pipe, plan, self.source.location, snapshot(self.source))
 
     def _weights_are_local(self) -> bool:
         return weights_are_local(self.source)

@@ -42,7 +42,6 @@ from sightgag.errors import SightgagError, UsageError
 from sightgag.settings import Settings
 from sightgag.subjects import Subject
 from sightgag.weights.memory import free_cuda_cache, out_of_memory_advice
-from sightgag.weights.source import snapshot
 
 if TYPE_CHECKING:
     from diffusers import FluxKontextPipeline
@@ -179,7 +178,7 @@ class KontextArtist:
         details = {
             "model": self.spec.removeprefix("kontext:"),
             "model_id": weights.source.location,
-            "snapshot": snapshot(weights.source),
+            "snapshot": weights.snapshot,
             "steps": self.steps,
             "guidance": self.guidance,
             "max_sequence_length": MAX_SEQUENCE_LENGTH,
