@@ -528,3 +528,16 @@ def test_the_weights_snapshot_is_recorded_with_the_painting(tiny_flux_dir, empty
     assert from_cache.details["snapshot"] == "0123456789abcdef0123456789abcdef01234567"  # the commit it was
     assert from_folder.details["snapshot"].startswith("files-sha256:")
     assert from_folder.details["snapshot"] == flux.snapshot(ModelSource.parse(str(tiny_flux_dir)))
+
+
+def test_a_preset_guessed_from_a_name_is_corrected_once_the_weights_are_loaded(tiny_flux_dir):
+    artist = FluxArtist(str(tiny_flux_dir), Settings())
+    # As for a repo not downloaded yet: only its name ("...-dev") to go by.
+    artist.source = ModelSource("someone/flux-dev", artist.source.location, True, flux.PRESETS["dev"], "name")
+    assert (artist.steps, artist.max_sequence_length) == (28, 512)
+
+    painting = artist.paint([mittens_concept()], seeds=[1], width=16, height=16)
+
+    assert (painting.details["preset"], painting.details["steps"], painting.details["max_sequence_length"]) == (
+        "schnell", 4, 256
+    )  # fmt: skip

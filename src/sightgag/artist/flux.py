@@ -367,9 +367,6 @@ class FluxArtist:
         pipe.set_progress_bar_config(disable=True)
         return LoadedPipeline(pipe, plan, self.source.location, snapshot(self.source))
 
-    def _weights_are_local(self) -> bool:
-        return weights_are_local(self.source)
-
 
 def _make_room(key: tuple, source: ModelSource, keep: int) -> tuple[dict, MemoryPlan | None]:
     """Evict the least recently used pipelines until one more fits in `keep`.
