@@ -13,10 +13,13 @@ import torch
 from huggingface_hub import constants
 
 from examples import mittens_concept, mittens_subject
+from tiny_flux import build_random_lora
 from sightgag.artist import flux
 from sightgag.artist.flux import FluxArtist, ModelSource, has_cached_weights
 from sightgag.errors import SightgagError, UsageError
 from sightgag.settings import Settings
+from sightgag.subjects import Subject
+from sightgag.weights import source
 
 UNREACHABLE_HUB = "http://127.0.0.1:9"  # the discard port: nothing listens, connections are refused
 
@@ -198,7 +201,7 @@ def test_a_hub_that_never_answers_is_given_up_on(empty_hub, monkeypatch):
     silent.bind(("127.0.0.1", 0))
     silent.listen()  # connections queue up and are never answered
     monkeypatch.setattr(constants, "ENDPOINT", f"http://127.0.0.1:{silent.getsockname()[1]}")
-    monkeypatch.setattr(flux, "HUB_PROBE_SECONDS", 1.0)
+    monkeypatch.setattr(source, "HUB_PROBE_SECONDS", 1.0)
     try:
         started = time.monotonic()
         with pytest.raises(SightgagError, match="hf download someone/big-flux"):
@@ -225,3 +228,316 @@ def test_a_folder_that_is_not_a_flux_pipeline_is_refused_with_the_reason(tiny_fl
     with pytest.raises(UsageError, match="text_encoder_2 weights are missing"):
         FluxArtist(str(broken), Settings()).pipeline()
     assert not has_cached_weights(str(broken)) and has_cached_weights(str(tiny_flux_dir))
+
+
+# -- LoRAs, compile, memory and the pipelines kept loaded ----------------------------------------------
+
+
+def cast_as(concept, name: str, kind: str):
+    hero = concept.cast[0].model_copy(update={"name": name, "subject": name, "kind": kind})
+    return concept.model_copy(update={"cast": [hero, *concept.cast[1:]]})
+
+
+@pytest.fixture(scope="module")
+def lora_subjects(tiny_flux_dir, tmp_path_factory):
+    """Mittens and Rex, each with a LoRA of their own (different ranks and layers), as a library holds them."""
+    folder = tmp_path_factory.mktemp("loras")
+    mittens = mittens_subject(trigger="mttnsa6e").model_copy(
+        update={"lora": build_random_lora(tiny_flux_dir, folder / "mittens.safetensors", rank=4, seed=1)}
+    )
+    rex = Subject(
+        name="Rex",
+        kind="dog",
+        trigger="rxb12",
+        lora=build_random_lora(tiny_flux_dir, folder / "rex.safetensors", rank=8, seed=2, targets=("to_q", "to_v")),
+    )
+    return mittens, rex
+
+
+def test_concepts_casting_different_lora_subjects_are_painted_in_separate_calls(
+    tiny_flux_dir, lora_subjects, monkeypatch
+):
+    mittens, rex = lora_subjects
+    artist = FluxArtist(str(tiny_flux_dir), Settings())
+    calls = spy_on_pipeline_calls(monkeypatch)
+    concepts = [mittens_concept(), cast_as(mittens_concept(), "Rex", "dog"), someone_else(), mittens_concept()]
+
+    painting = artist.paint(concepts, seeds=[1, 2, 3, 4], width=32, height=32, subjects=[mittens, rex])
+
+    # One call per set of LoRAs, each with only the images of the concepts casting those subjects.
+    assert [(call["loras"], call["triggers"]) for call in calls] == [
+        (["Mittens"], [["mttnsa6e"], ["mttnsa6e"]]),
+        (["Rex"], [["rxb12"]]),
+        ([], [[]]),
+    ]
+    applied = [(lora["subject"], lora["images"]) for lora in painting.details["loras"]]
+    assert applied == [("Mittens", [0, 3]), ("Rex", [1])]
+    assert painting.details["pipeline_calls"] == 3 and len(painting.images) == 4
+    # Image 3 is painted with Mittens' LoRA in a call of its own as in the batch: same seed, same LoRA, same picture.
+    alone = artist.paint([concepts[3]], seeds=[4], width=32, height=32, subjects=[mittens, rex])
+    batched_with_one = artist.paint(
+        [concepts[0], concepts[3]], seeds=[1, 4], width=32, height=32, subjects=[mittens, rex]
+    )
+    assert alone.images[0].tobytes() != artist.paint([concepts[3]], seeds=[4], width=32, height=32).images[0].tobytes()
+    assert batched_with_one.images[1].tobytes() == painting.images[3].tobytes()
+
+
+def someone_else():
+    concept = mittens_concept()
+    return concept.model_copy(update={"cast": [member.model_copy(update={"subject": None}) for member in concept.cast]})
+
+
+def spy_on_pipeline_calls(monkeypatch) -> list[dict]:
+    """Record, for every FluxPipeline call, the LoRAs applied just before it and the trigger words in its prompts."""
+    from diffusers import FluxPipeline
+
+    calls: list[dict] = []
+    applied: list[str] = []
+    apply_loras, call = flux.apply_loras, FluxPipeline.__call__
+
+    def recording_apply(pipe, loras):
+        applied[:] = [lora.subject for lora in loras]
+        return apply_loras(pipe, loras)
+
+    def recording_call(pipe, *args, **kwargs):
+        active = pipe.get_list_adapters().get("transformer", [])
+        assert len(active) == len(applied)  # what was loaded is all that is loaded
+        triggers = [[word for word in ("mttnsa6e", "rxb12") if word in prompt] for prompt in kwargs["prompt_2"]]
+        calls.append({"loras": list(applied), "triggers": triggers})
+        applied.clear()
+        return call(pipe, *args, **kwargs)
+
+    monkeypatch.setattr(flux, "apply_loras", recording_apply)
+    monkeypatch.setattr(FluxPipeline, "__call__", recording_call)
+    return calls
+
+
+def test_compiled_painting_survives_a_dozen_lora_mixes_sizes_and_batches(tiny_flux_dir, lora_subjects, monkeypatch):
+    from torch._dynamo.testing import CompileCounter
+
+    mittens, rex = lora_subjects
+    compiles = CompileCounter()  # a CPU backend that counts what torch.compile hands it
+    monkeypatch.setattr(flux, "COMPILE_BACKEND", compiles)
+    monkeypatch.setattr(flux, "COMPILE_DEVICES", ("cuda", "cpu"))
+    torch._dynamo.reset()
+    artist = FluxArtist(str(tiny_flux_dir), Settings(compile=True), steps=2)
+    rex_concept = cast_as(mittens_concept(), "Rex", "dog")
+    mixes = [
+        ([someone_else()], 32, 32),
+        ([someone_else(), someone_else()], 32, 32),  # torch specialises a batch of 1: one recompile, then dynamic
+        ([mittens_concept()], 32, 32),
+        ([rex_concept], 48, 32),
+        ([someone_else(), someone_else()], 48, 48),
+        ([mittens_concept(), mittens_concept()], 64, 32),
+        ([cast_as(mittens_concept(), "Rex", "dog")] * 3, 32, 64),
+        ([someone_else()] * 3, 64, 48),
+        ([mittens_concept(), rex_concept], 48, 48),
+        ([someone_else(), mittens_concept(), rex_concept], 32, 48),
+        ([someone_else()], 80, 32),
+        ([rex_concept, someone_else()], 64, 64),
+    ]
+    try:
+        for number, (concepts, width, height) in enumerate(mixes):
+            painting = artist.paint(
+                concepts, seeds=list(range(len(concepts))), width=width, height=height, subjects=[mittens, rex]
+            )
+            assert [image.size for image in painting.images] == [(width, height)] * len(concepts)
+            if number == 1:
+                warmed_up = compiles.frame_count
+        # Compiled for both kinds of block, then never again: not per size, batch size or LoRA mix.
+        assert warmed_up > 0 and compiles.frame_count == warmed_up
+    finally:
+        flux.unload_all()
+        torch._dynamo.reset()
+
+
+def with_guidance_embeds(tiny_flux_dir, folder, guidance_embeds: bool):
+    """A copy of the tiny pipeline whose transformer is (or is not) guidance-distilled, as dev (or schnell) is."""
+    from diffusers import FluxTransformer2DModel
+
+    shutil.copytree(tiny_flux_dir, folder)
+    config = FluxTransformer2DModel.load_config(tiny_flux_dir, subfolder="transformer")
+    torch.manual_seed(0)
+    FluxTransformer2DModel.from_config({**config, "guidance_embeds": guidance_embeds}).save_pretrained(
+        folder / "transformer"
+    )
+    return folder
+
+
+def test_the_preset_follows_the_transformer_config_not_the_folder_name(tiny_flux_dir, tmp_path):
+    distilled = with_guidance_embeds(tiny_flux_dir, tmp_path / "my-model", True)
+    undistilled = with_guidance_embeds(tiny_flux_dir, tmp_path / "flux-dev-lookalike", False)
+
+    dev_like = FluxArtist(str(distilled), Settings()).paint([mittens_concept()], seeds=[1], width=16, height=16)
+    schnell_like = FluxArtist(str(undistilled), Settings()).paint([mittens_concept()], seeds=[1], width=16, height=16)
+
+    dev, schnell = flux.PRESETS["dev"], flux.PRESETS["schnell"]
+    assert [dev_like.details[key] for key in ("preset", "steps", "guidance", "max_sequence_length")] == [
+        "dev", dev.steps, dev.guidance, dev.max_sequence_length
+    ]  # fmt: skip
+    assert [schnell_like.details[key] for key in ("preset", "steps", "guidance", "max_sequence_length")] == [
+        "schnell", schnell.steps, schnell.guidance, schnell.max_sequence_length
+    ]  # fmt: skip
+    assert ModelSource.parse(str(distilled)).preset_from == "config"
+
+
+def test_a_cached_repo_takes_its_preset_from_its_config_whatever_its_name(tiny_flux_dir, empty_hub):
+    cache_as_hub_repo(tiny_flux_dir, empty_hub, "someone/flux-dev-renamed")
+
+    assert ModelSource.parse("someone/flux-dev-renamed").preset.name == "schnell"  # the tiny one is not distilled
+    assert ModelSource.parse("someone/not-downloaded-dev").preset.name == "dev"  # a guess, until it is loaded
+
+
+def test_the_vae_decodes_image_by_image_and_tiles_big_pictures(tiny_flux_dir, monkeypatch):
+    artist = FluxArtist(str(tiny_flux_dir), Settings())
+    monkeypatch.setattr(flux, "TILING_PIXELS", 40 * 40)  # the real threshold is 1.5 MP: a tiny model's minutes
+
+    small = artist.paint([mittens_concept()] * 2, seeds=[1, 2], width=32, height=32)
+    vae = artist.pipeline().vae
+    assert (vae.use_slicing, vae.use_tiling, small.details["vae_tiling"]) == (True, False, False)
+
+    big = artist.paint([mittens_concept()], seeds=[1], width=48, height=48)
+    assert (vae.use_slicing, vae.use_tiling, big.details["vae_tiling"]) == (True, True, True)
+    artist.paint([mittens_concept()], seeds=[1], width=32, height=32)
+    assert not vae.use_tiling  # the pipeline is shared: the next small picture decodes whole again
+
+
+def test_one_pipeline_stays_loaded_and_the_one_evicted_is_freed(tiny_flux_dir, tmp_path):
+    import gc
+    import weakref
+
+    first = FluxArtist(str(tiny_flux_dir), Settings())
+    first.paint([mittens_concept()], seeds=[1], width=16, height=16)
+    first_pipe = weakref.ref(first.pipeline())
+    other = FluxArtist(str(with_guidance_embeds(tiny_flux_dir, tmp_path / "other", True)), Settings())
+
+    other.paint([mittens_concept()], seeds=[1], width=16, height=16)
+    gc.collect()
+
+    assert first_pipe() is None
+    assert [loaded.location for loaded in flux._PIPELINES.values()] == [other.source.location]
+    # Two may be kept where there is room for two.
+    roomy = FluxArtist(str(tiny_flux_dir), Settings(keep_pipelines=2))
+    assert roomy.pipeline() is not other.pipeline() and len(flux._PIPELINES) == 2
+    flux.unload_all()
+
+
+def test_a_pipeline_with_the_same_encoders_and_vae_takes_them_over_from_the_evicted_one(tiny_flux_dir, tmp_path):
+    import gc
+    import weakref
+
+    from tiny_flux import build_tiny_kontext
+
+    kontext = build_tiny_kontext(tmp_path / "kontext", flux_folder=tiny_flux_dir)
+    for name in flux.SHAREABLE_COMPONENTS:  # the same files, as the cache holds dev's and Kontext's
+        shutil.rmtree(kontext / name)
+        (kontext / name).symlink_to(tiny_flux_dir / name, target_is_directory=True)
+    flux_artist, kontext_artist = FluxArtist(str(tiny_flux_dir), Settings()), FluxArtist(str(kontext), Settings())
+    flux_artist.pipeline()
+    vae, transformer = flux_artist.pipeline().vae, weakref.ref(flux_artist.pipeline().transformer)
+
+    kontext_pipe = kontext_artist.pipeline()
+    gc.collect()
+
+    assert kontext_pipe.vae is vae and kontext_pipe.text_encoder_2 is not None
+    assert transformer() is None  # flux's own transformer went with it
+    assert kontext_pipe.transformer.config.guidance_embeds
+    flux.unload_all()
+
+
+def run_cli(monkeypatch, capsys, *arguments: str) -> tuple[int, list[str]]:
+    """`sightgag ARGUMENTS` in this process (so the test's patches apply): exit status and its stderr lines.
+
+    diffusers' loading bars (carriage-return lines on stderr) are left out.
+    """
+    from sightgag import cli
+
+    monkeypatch.setattr("sys.argv", ["sightgag", *arguments])
+    with pytest.raises(SystemExit) as exit:
+        cli.main()
+    lines = capsys.readouterr().err.splitlines()
+    return exit.value.code, [line for line in lines if line.strip() and "it/s]" not in line and "\r" not in line]
+
+
+def test_running_out_of_gpu_memory_while_loading_is_one_line_of_advice(tiny_flux_dir, monkeypatch, capsys):
+    from sightgag.weights import memory
+
+    card_24 = memory.MemoryPlan("bf16", None, None, None, "all on the GPU", "24 GB GPU, 23.5 GB free: all on the GPU")
+    monkeypatch.setattr(flux, "choose_plan", lambda **_: card_24)
+    emptied = []
+    monkeypatch.setattr(torch.cuda, "empty_cache", lambda: emptied.append(True))
+
+    def out_of_memory(pipe, plan, device):
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 90.00 MiB")
+
+    monkeypatch.setattr(flux, "_place", out_of_memory)
+    flux.unload_all()
+    emptied.clear()
+
+    status, lines = run_cli(
+        monkeypatch, capsys, "make", "my cat as a pirate", "--writer", "offline", "--artist", f"flux:{tiny_flux_dir}",
+        "--size", "32x32",
+    )  # fmt: skip
+
+    assert status == 1 and len(lines) == 1
+    assert lines[0] == (
+        "error: out of GPU memory while loading with the bf16 plan (24 GB GPU, 23.5 GB free): "
+        "set SIGHTGAG_OFFLOAD=model (model CPU offload)"
+    )
+    assert emptied and not flux._PIPELINES
+
+
+def test_running_out_of_gpu_memory_while_decoding_is_one_line_of_advice(tiny_flux_dir, monkeypatch, capsys):
+    from diffusers import AutoencoderKL
+
+    def out_of_memory(vae, *args, **kwargs):
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 16.00 GiB")
+
+    monkeypatch.setattr(AutoencoderKL, "decode", out_of_memory)
+    emptied = []
+    monkeypatch.setattr(torch.cuda, "empty_cache", lambda: emptied.append(True))
+
+    status, lines = run_cli(
+        monkeypatch, capsys, "make", "my cat as a pirate", "--writer", "offline", "--artist", f"flux:{tiny_flux_dir}",
+        "--size", "32x32", "--n", "2",
+    )  # fmt: skip
+
+    assert status == 1 and len(lines) == 1
+    assert lines[0].startswith("error: out of GPU memory while decoding the images with the cpu plan")
+    assert "paint fewer or smaller images" in lines[0]
+    assert emptied
+
+
+def test_weights_the_cpus_ram_cannot_hold_are_refused_before_loading(tiny_flux_dir, monkeypatch):
+    from sightgag.weights import device
+
+    monkeypatch.setattr(device, "machine_memory", lambda: 1_000_000)  # 1 MB: not even the tiny model fits
+    flux.unload_all()
+
+    with pytest.raises(SightgagError, match=r"FLUX.1 in float32 needs ~0 GB of RAM on the CPU and this machine has 0"):
+        FluxArtist(str(tiny_flux_dir), Settings()).pipeline()
+    assert not flux._PIPELINES
+
+
+def test_the_weights_snapshot_is_recorded_with_the_painting(tiny_flux_dir, empty_hub):
+    cache_as_hub_repo(tiny_flux_dir, empty_hub, "someone/tiny-flux")
+
+    from_cache = FluxArtist("someone/tiny-flux", Settings()).paint([mittens_concept()], seeds=[1], width=16, height=16)
+    from_folder = FluxArtist(str(tiny_flux_dir), Settings()).paint([mittens_concept()], seeds=[1], width=16, height=16)
+
+    assert from_cache.details["snapshot"] == "0123456789abcdef0123456789abcdef01234567"  # the commit it was
+    assert from_folder.details["snapshot"].startswith("files-sha256:")
+    assert from_folder.details["snapshot"] == flux.snapshot(ModelSource.parse(str(tiny_flux_dir)))
+
+
+def test_a_preset_guessed_from_a_name_is_corrected_once_the_weights_are_loaded(tiny_flux_dir):
+    artist = FluxArtist(str(tiny_flux_dir), Settings())
+    # As for a repo not downloaded yet: only its name ("...-dev") to go by.
+    artist.source = ModelSource("someone/flux-dev", artist.source.location, True, flux.PRESETS["dev"], "name")
+    assert (artist.steps, artist.max_sequence_length) == (28, 512)
+
+    painting = artist.paint([mittens_concept()], seeds=[1], width=16, height=16)
+
+    assert (painting.details["preset"], painting.details["steps"], painting.details["max_sequence_length"]) == (
+        "schnell", 4, 256
+    )  # fmt: skip

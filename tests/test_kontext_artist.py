@@ -17,6 +17,7 @@ from sightgag.studio import Studio
 from sightgag.subjects.library import SubjectLibrary
 
 STEPS = 3  # enough to exercise the sampler; the real default is 28
+REFERENCE_AREA = 48 * 48  # the real one is about a megapixel: minutes per picture for a tiny model on a CPU
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +29,7 @@ def tiny_kontext_dir(tiny_flux_dir, tmp_path_factory):
 
 @pytest.fixture
 def artist(tiny_kontext_dir) -> KontextArtist:
-    return KontextArtist(str(tiny_kontext_dir), Settings(), steps=STEPS)
+    return KontextArtist(str(tiny_kontext_dir), Settings(), steps=STEPS, reference_area=REFERENCE_AREA)
 
 
 def photo(path, body: str, background: str):
@@ -115,7 +116,9 @@ def test_without_a_subject_photo_it_paints_from_the_text_alone(artist):
 
 
 def test_max_area_caps_the_output_and_keeps_its_shape(tiny_kontext_dir, ginger):
-    small = KontextArtist(str(tiny_kontext_dir), Settings(), steps=1, max_area=32 * 32)
+    small = KontextArtist(
+        str(tiny_kontext_dir), Settings(), steps=1, max_area=32 * 32, reference_area=REFERENCE_AREA
+    )
 
     painting = small.paint([mittens_concept()], seeds=[1], width=128, height=128, subjects=[with_photo(ginger)])
 
@@ -126,7 +129,9 @@ def test_max_area_caps_the_output_and_keeps_its_shape(tiny_kontext_dir, ginger):
 def test_the_studio_paints_a_library_subject_around_its_stored_photo(tiny_kontext_dir, ginger):
     settings = Settings()
     stored, _ = SubjectLibrary(settings.home).add("Mittens", [ginger], kind="cat")
-    studio = Studio(writer="offline", artist=KontextArtist(str(tiny_kontext_dir), settings, steps=2), settings=settings)
+    studio = Studio(writer="offline", artist=KontextArtist(
+        str(tiny_kontext_dir), settings, steps=2, reference_area=REFERENCE_AREA), settings=settings
+    )
 
     # The concept is given, so no writer runs; the request still names the subject the library knows.
     request = "my cat Mittens as a superhero fighting a giant ball of yarn"
@@ -143,6 +148,20 @@ def test_reference_photos_take_the_nearest_kontext_shape_at_the_output_area():
     width, height = reference_shape((160, 120), 64 * 48)
     assert width % 16 == 0 and height % 16 == 0 and width > height
     assert abs(width * height - 64 * 48) <= 64 * 48 * 0.25
+
+
+def test_the_reference_keeps_its_size_whatever_the_output_size(artist, ginger):
+    small, big = (
+        artist.paint([mittens_concept()], seeds=[1], width=side, height=side, subjects=[with_photo(ginger)])
+        for side in (32, 80)
+    )
+
+    assert [small.details["sizes"], big.details["sizes"]] == [[[32, 32]], [[80, 80]]]
+    reference = list(reference_shape((160, 120), REFERENCE_AREA))
+    assert small.details["reference_sizes"] == big.details["reference_sizes"] == [reference]
+    # By default that size is Kontext's own: a preferred shape of about one megapixel.
+    assert KontextArtist("dev", Settings()).reference_area == 1024 * 1024
+    assert reference_shape((160, 120), 1024 * 1024) == (1184, 880)
 
 
 def test_specs_name_the_model(tiny_kontext_dir):

@@ -502,3 +502,62 @@ def test_the_command_refuses_a_public_host_without_a_key():
     )
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "SIGHTGAG_API_KEY" in result.stderr
+
+
+def test_queued_jobs_casting_different_lora_subjects_are_painted_apart_each_with_its_own_lora(
+    tiny_flux_dir, tmp_path, monkeypatch
+):
+    """Two users' jobs, same artist and size, one casting Mittens and one Rex, each subject with a LoRA."""
+    from diffusers import FluxPipeline
+    from examples import mittens_concept
+    from tiny_flux import build_random_lora
+
+    from sightgag.artist import flux
+    from sightgag.server.state import ServerState
+    from sightgag.settings import Settings
+
+    home = tmp_path / "home"
+    state = ServerState.build(ServerSettings(), Settings(home=home, writer="offline", artist=f"flux:{tiny_flux_dir}"))
+    photo = tmp_path / "photo.png"
+    Image.new("RGB", (64, 64), "orange").save(photo)
+    triggers = {"Mittens": "mttnsa6e", "Rex": "rxb12"}
+    for seed, (name, kind) in enumerate([("Mittens", "cat"), ("Rex", "dog")]):
+        subject, _ = state.studio.subjects.add(name, [photo], kind=kind)
+        lora = build_random_lora(tiny_flux_dir, tmp_path / name / "lora.safetensors", rank=4, seed=seed)
+        state.studio.subjects.update(subject.model_copy(update={"lora": lora, "trigger": triggers[name]}))
+    rex_concept = mittens_concept()
+    rex_concept.cast[0] = rex_concept.cast[0].model_copy(update={"name": "Rex", "subject": "Rex", "kind": "dog"})
+
+    calls = []
+    applied, call = flux.apply_loras, FluxPipeline.__call__
+    def recording_apply(pipe, loras):
+        calls.append([lora.subject for lora in loras])
+        return applied(pipe, loras)
+
+    monkeypatch.setattr(flux, "apply_loras", recording_apply)
+
+    def recording_call(pipe, *args, **kwargs):
+        words = [[name for name, word in triggers.items() if word in prompt] for prompt in kwargs["prompt_2"]]
+        calls[-1] = (calls[-1], words, pipe.get_list_adapters().get("transformer", []))
+        return call(pipe, *args, **kwargs)
+
+    monkeypatch.setattr(FluxPipeline, "__call__", recording_call)
+    jobs = [
+        state.submit(JobRequest(request=request, subjects=[name], concepts=[concept], size=SIZE, lettering="caption"))
+        for request, name, concept in [
+            ("my cat Mittens as a superhero", "Mittens", mittens_concept()),
+            ("my dog Rex as a superhero", "Rex", rex_concept),
+        ]
+    ]
+    while batch := state.worker._next_batch():
+        state.worker.run(batch)
+
+    assert [state.jobs.get(job.id).status for job in jobs] == ["done", "done"]
+    # Two pipeline calls, each with one LoRA loaded, its own subject's, and only that subject's image.
+    assert [(loras, words, len(adapters)) for loras, words, adapters in calls] == [
+        (["Mittens"], [["Mittens"]], 1),
+        (["Rex"], [["Rex"]], 1),
+    ]
+    gags = [state.studio.gallery.get(state.jobs.get(job.id).gag_id) for job in jobs]
+    assert [[lora["subject"] for lora in gag.artist_details["loras"]] for gag in gags] == [["Mittens"], ["Rex"]]
+    flux.unload_all()

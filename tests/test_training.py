@@ -19,7 +19,7 @@ import torch
 from PIL import Image, ImageDraw
 
 from examples import mittens_concept
-from sightgag.artist.flux import FluxArtist
+from sightgag.artist.flux import FluxArtist, ModelSource
 from sightgag.errors import SightgagError, UsageError
 from sightgag.settings import Settings
 from sightgag.studio import Studio
@@ -132,6 +132,7 @@ def test_painting_the_subject_applies_its_lora_and_leaves_the_pipeline_clean(tra
             "trigger": result.trigger,
             "weight": 1.0,
             "trained_on": str(Path(tiny_flux_dir).resolve()),
+            "images": [0],
         }
     ]
     assert gag.artist_details["prompts"][0]["clip"].startswith(f"{result.trigger} Mittens the cat")
@@ -193,6 +194,44 @@ def test_the_train_command_trains_and_reports(tiny_flux_dir, tmp_path):
     report = json.loads(run.stdout)
     assert (report["subject"], report["steps_done"], len(report["losses"])) == ("Mittens", 3, 3)
     assert Path(report["lora"]).is_file() and report["trigger"] == make_trigger("Mittens")
+
+
+def test_the_train_command_says_it_fine_tunes_dev_by_default():
+    from typer.testing import CliRunner
+
+    from sightgag.cli import app
+
+    run = CliRunner().invoke(app, ["train", "--help"], env={"COLUMNS": "200"})
+
+    assert run.exit_code == 0
+    assert "flux:dev (default" in " ".join(run.output.split())
+
+
+def test_the_prompt_is_encoded_at_the_base_presets_t5_length(trained, tiny_flux_dir):
+    _, library, result = trained
+    cache = torch.load(result.lora_path.parent / "cache.pt", weights_only=True)
+    preset = ModelSource.parse(str(tiny_flux_dir)).preset  # schnell's: the tiny transformer is not distilled
+
+    assert cache["key"]["max_sequence_length"] == preset.max_sequence_length == 256
+    assert cache["prompt_embeds"].shape[1] == preset.max_sequence_length
+
+
+def test_running_out_of_gpu_memory_while_loading_is_one_line_of_advice(tiny_flux_dir, tmp_path, monkeypatch):
+    from sightgag.subjects import training
+
+    library = add_mittens(tmp_path)
+    emptied = []
+    monkeypatch.setattr(torch.cuda, "empty_cache", lambda: emptied.append(True))
+
+    def out_of_memory(*args, **kwargs):
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 72.00 MiB")
+
+    monkeypatch.setattr(training, "_load_transformer", out_of_memory)
+    with pytest.raises(SightgagError) as failure:
+        train_lora("Mittens", library, base=f"flux:{tiny_flux_dir}", settings=Settings(home=tmp_path), **TOY)
+
+    assert str(failure.value) == "out of GPU memory while loading the model: add --quantize nf4 --adam8bit (QLoRA, ~10 GB)"
+    assert emptied and library.get("Mittens").lora is None
 
 
 def test_train_errors_are_one_line_with_the_usage_exit_status(tmp_path):

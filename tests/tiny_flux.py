@@ -226,6 +226,28 @@ def build_tiny_kontext(folder: Path, flux_folder: Path | None = None) -> Path:
     return folder
 
 
+def build_random_lora(tiny_flux_dir, path, *, rank: int, seed: int, targets=("to_q", "to_k", "to_v", "to_out.0")):
+    """A LoRA file for the tiny transformer, as `sightgag train` writes one, with random (non-zero) weights."""
+    from peft import LoraConfig
+    from peft.utils import get_peft_model_state_dict
+
+    transformer = FluxTransformer2DModel.from_pretrained(tiny_flux_dir, subfolder="transformer")
+    torch.manual_seed(seed)
+    config = LoraConfig(r=rank, lora_alpha=rank, init_lora_weights="gaussian", target_modules=list(targets))
+    transformer.add_adapter(config)
+    with torch.no_grad():
+        for name, parameter in transformer.named_parameters():
+            if "lora_B" in name:
+                parameter.normal_(0, 0.5)
+    FluxPipeline.save_lora_weights(
+        path.parent,
+        transformer_lora_layers=get_peft_model_state_dict(transformer),
+        transformer_lora_adapter_metadata=transformer.peft_config["default"].to_dict(),
+        weight_name=path.name,
+    )
+    return path
+
+
 if __name__ == "__main__":  # python tests/tiny_flux.py FOLDER: build one to poke at by hand
     import sys
 

@@ -75,15 +75,27 @@ def hub_reachable() -> bool:
         return False
 
 
+def _plan(settings: Settings) -> str:
+    """'; <the memory plan>' for the one-line backend message, or '' if the settings cannot make one."""
+    from sightgag.errors import SightgagError
+    from sightgag.weights.memory import plan_here
+
+    try:
+        return f"; {plan_here(settings).message}"
+    except SightgagError:
+        return ""  # the artist itself says what is wrong with the settings when it is built
+
+
 def choose_artist(settings: Settings) -> Choice:
     device = gpu()
     if device:
         from sightgag.artist.flux import has_cached_weights
 
         if has_cached_weights("schnell"):
-            return Choice("flux:schnell", f"{device} GPU and FLUX.1 schnell in the Hugging Face cache")
+            return Choice("flux:schnell", f"{device} GPU and FLUX.1 schnell in the Hugging Face cache{_plan(settings)}")
         if hub_reachable():
-            return Choice("flux:schnell", f"{device} GPU; FLUX.1 schnell will be downloaded once (~34 GB)")
+            why = f"{device} GPU; FLUX.1 schnell will be downloaded once (~34 GB){_plan(settings)}"
+            return Choice("flux:schnell", why)
     # Hosted painters next: BFL first (it takes a seed, so a re-render is the same picture), then xAI.
     if secret(settings.bfl_api_key):
         why = "BFL_API_KEY is set" + ("" if device else " and no GPU")

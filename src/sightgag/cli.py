@@ -381,7 +381,7 @@ def serve(
 @app.command()
 def train(
     name: Annotated[str, typer.Argument(help="the subject, by name or alias")],
-    base: Annotated[Optional[str], typer.Option(help="the FLUX.1 model to fine-tune: flux:schnell (default), flux:dev, flux:/path")] = None,
+    base: Annotated[Optional[str], typer.Option(help="the FLUX.1 model to fine-tune: flux:dev (default; its LoRAs also paint with schnell), flux:schnell, flux:/path")] = None,
     steps: Annotated[Optional[int], typer.Option(help="training steps in all, those of a resumed run included (default 500)")] = None,
     rank: Annotated[Optional[int], typer.Option(help="LoRA rank (default 16)")] = None,
     lr: Annotated[Optional[float], typer.Option("--lr", help="learning rate (default 1e-4)")] = None,

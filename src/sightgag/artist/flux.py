@@ -4,34 +4,44 @@
     painting = artist.paint(concepts, seeds=[7, 8], width=1024, height=768)
 
 The model (MODEL in `flux:MODEL`) is a preset (`schnell`, `dev`), a Hugging Face repo id (`org/name`)
-or a folder saved by diffusers (`flux:/path/to/folder`). A repo found in the local Hugging Face cache
-loads with no network at all; one that is not there is downloaded, and a Hub that cannot be reached
-fails within seconds with what to do. The pipeline is loaded once per process and shared.
+or a folder saved by diffusers (`flux:/path/to/folder`); its steps, guidance and T5 length follow
+what the transformer is (guidance-distilled: dev's), not its name (see sightgag.weights.source). A repo
+found in the local Hugging Face cache loads with no network at all; one that is not there is
+downloaded, and a Hub that cannot be reached fails within seconds with what to do.
 
-Settings, each harmless where it does not apply:
-- device, dtype: chosen automatically (CUDA bfloat16, Apple MPS bfloat16 or float16, CPU float32).
-- cpu_offload: model CPU offload, CUDA only (less VRAM, slower).
-- compile: torch.compile of the transformer's repeated blocks, CUDA only.
-- quantize: 'nf4' or 'int8' via bitsandbytes, CUDA only (asking for it elsewhere is an error).
+Loading (sightgag.weights): the device and dtype are chosen automatically (CUDA bfloat16 where the
+card has it, else float16; Apple MPS bfloat16 or float16; CPU float32, refused up front if the RAM
+cannot hold it), and on CUDA a memory plan is chosen from the free memory (all on the GPU, NF4,
+model, group or sequential offload; SIGHTGAG_QUANTIZE and SIGHTGAG_OFFLOAD choose by hand).
+Running out of GPU memory, while loading or painting, is a one-line error that names the next plan.
 
-Subjects with a LoRA (`sightgag train NAME`) who are cast in the concepts have it loaded for that one
-call, several at once with weights by the part each plays, and unloaded afterwards, so the shared
-pipeline is back to its base weights for the next call; `details["loras"]` records what was applied.
+Pipelines are shared by every artist in the process and kept loaded least-recently-used first:
+SIGHTGAG_KEEP_PIPELINES (default 1) of them, so that asking for flux:dev after kontext:dev does not
+hold both on the GPU. A newly loaded pipeline takes over the text encoders and VAE of the one it
+evicts when their files are the same (FLUX.1 dev and Kontext dev ship identical ones).
+
+The VAE always decodes a batch image by image (slicing), and in tiles above TILING_PIXELS.
+With SIGHTGAG_COMPILE=1 the transformer's repeated blocks are compiled once, with dynamic shapes, so
+other sizes and batch sizes do not recompile; calls that apply LoRAs run those blocks uncompiled
+(loading adapters changes the modules, and each new mix would otherwise recompile until torch's
+recompile limit fails the render).
+
+Subjects with a LoRA (`sightgag train NAME`) who are cast in a concept have it loaded for the images
+of that concept, several at once with weights by the part each plays, and unloaded afterwards:
+images whose concepts cast different LoRA subjects are painted in separate pipeline calls, so one
+user's subject never reaches another's picture. `details["loras"]` records what applied to which image.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import json
-import re
+import contextlib
+import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
-
-from huggingface_hub import HfApi, constants, try_to_load_from_cache
-from huggingface_hub.errors import GatedRepoError, RepositoryNotFoundError
 
 from sightgag.artist.base import Painting, Progress
 from sightgag.artist.prompt import compile_prompt
@@ -39,169 +49,58 @@ from sightgag.concept import Concept
 from sightgag.errors import SightgagError, UsageError, first_line
 from sightgag.settings import Settings
 from sightgag.subjects import Subject
+from sightgag.weights.device import (
+    FLUX_PARAMETERS,
+    check_cpu_memory,
+    check_quantize,
+    parameter_count,
+    pick_device,
+    pick_dtype,
+    quantization_config,
+)
+from sightgag.weights.memory import (
+    MemoryPlan,
+    choose_plan,
+    free_cuda_cache,
+    gpu_memory,
+    out_of_memory_advice,
+    requested_offload,
+)
+from sightgag.weights.source import (
+    DEFAULT_PRESET,
+    PRESETS,
+    WEIGHTED_COMPONENTS,
+    FluxPreset,
+    ModelSource,
+    has_cached_weights,
+    is_gated,
+    local_folder,
+    pipeline_problem,
+    preset_for_guidance,
+    same_files,
+    snapshot,
+    weights_are_local,
+)
 
 if TYPE_CHECKING:  # torch and diffusers take seconds to import: only painting pays for them
     import torch
     from diffusers import FluxPipeline
 
+__all__ = [
+    "DEFAULT_PRESET", "PRESETS", "FluxArtist", "FluxPreset", "ModelSource", "check_batch", "check_size",
+    "has_cached_weights", "pipeline_problem",
+]  # fmt: skip
 
-@dataclass(frozen=True)
-class FluxPreset:
-    name: str
-    repo: str
-    steps: int
-    guidance: float
-    max_sequence_length: int  # T5 tokens the model was trained with
+log = logging.getLogger("sightgag.artist")
 
-
-PRESETS = {
-    preset.name: preset
-    for preset in [
-        FluxPreset("schnell", "black-forest-labs/FLUX.1-schnell", steps=4, guidance=0.0, max_sequence_length=256),
-        FluxPreset("dev", "black-forest-labs/FLUX.1-dev", steps=28, guidance=3.5, max_sequence_length=512),
-    ]
-}
-DEFAULT_PRESET = "schnell"
-
-# What FluxPipeline.from_pretrained needs in model_index.json, each in a subfolder of that name.
-PIPELINE_COMPONENTS = ("scheduler", "vae", "text_encoder", "tokenizer", "text_encoder_2", "tokenizer_2", "transformer")
-WEIGHTED_COMPONENTS = ("vae", "text_encoder", "text_encoder_2", "transformer")
-
-HUB_PROBE_SECONDS = 10.0
 SIZE_MULTIPLE = 16  # the VAE downsamples 8x and the transformer packs 2x2 latent patches
-
-_REPO_ID = re.compile(r"[\w.-]+/[\w.-]+")
-
-
-@dataclass(frozen=True)
-class ModelSource:
-    """Where the weights are (a Hub repo id or a local folder) and the preset they run with."""
-
-    spec: str  # as the user wrote it after 'flux:'
-    location: str  # the repo id, or the folder's absolute path
-    is_folder: bool
-    preset: FluxPreset
-
-    @classmethod
-    def parse(cls, model: str | None) -> ModelSource:
-        text = (model or DEFAULT_PRESET).strip()
-        if text.lower() in PRESETS:
-            preset = PRESETS[text.lower()]
-            return cls(preset.name, preset.repo, False, preset)
-        path = Path(text).expanduser()
-        if path.is_dir() or text.startswith(("/", ".", "~")):
-            if not path.is_dir():
-                raise UsageError(f"flux:{text}: no such folder; pass a folder saved by diffusers")
-            return cls(text, str(path.resolve()), True, _preset_for(path.name))
-        if _REPO_ID.fullmatch(text):
-            return cls(text, text, False, _preset_for(text.split("/")[1]))
-        raise UsageError(
-            f"flux:{text} is not a model: use a preset ({', '.join(PRESETS)}), a Hugging Face repo id (org/name) "
-            "or flux:/path/to/folder"
-        )
-
-
-def _preset_for(name: str) -> FluxPreset:
-    # A fine-tune keeps its base model's sampling: repos and folders say which in their name.
-    return PRESETS["dev"] if "dev" in name.lower() else PRESETS["schnell"]
-
-
-def has_cached_weights(preset_or_repo: str) -> bool:
-    """True if the model can load without the network: a complete pipeline in the Hugging Face cache (or folder)."""
-    try:
-        source = ModelSource.parse(preset_or_repo)
-    except UsageError:
-        return False
-    if source.is_folder:
-        return pipeline_problem(Path(source.location)) is None
-    model_index = try_to_load_from_cache(source.location, "model_index.json")
-    if not isinstance(model_index, str):  # None, or a cached note that the file does not exist
-        return False
-    return pipeline_problem(Path(model_index).parent) is None
-
-
-def pipeline_problem(folder: Path) -> str | None:
-    """Why `folder` is not a complete FLUX.1 pipeline saved by diffusers, or None if it is one."""
-    index = folder / "model_index.json"
-    if not index.is_file():
-        return "it has no model_index.json"
-    try:
-        components = json.loads(index.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return "its model_index.json is unreadable"
-    for name in PIPELINE_COMPONENTS:
-        entry = components.get(name)
-        if not entry or entry[0] is None:
-            return f"its model_index.json names no {name}"
-        if not (folder / name).is_dir():
-            return f"its {name} folder is missing"
-    if components["transformer"][1] != "FluxTransformer2DModel":
-        return f"its transformer is a {components['transformer'][1]}, not a FluxTransformer2DModel"
-    for name in WEIGHTED_COMPONENTS:
-        if not _has_weights(folder / name):
-            return f"its {name} weights are missing or incomplete"
-    return None
-
-
-def _has_weights(folder: Path) -> bool:
-    for shard_index in folder.glob("*.index.json"):
-        try:
-            shards = set(json.loads(shard_index.read_text(encoding="utf-8"))["weight_map"].values())
-        except (OSError, ValueError, KeyError):
-            return False
-        if not all((folder / shard).is_file() for shard in shards):
-            return False
-    return any(folder.glob("*.safetensors")) or any(folder.glob("*.bin"))
-
-
-def pick_device(settings: Settings) -> torch.device:
-    import torch
-
-    if settings.device:
-        try:
-            device = torch.device(settings.device)
-        except RuntimeError as error:
-            raise UsageError(f"SIGHTGAG_DEVICE={settings.device!r} is not a device: use cuda, mps or cpu") from error
-        if device.type == "cuda" and not torch.cuda.is_available():
-            raise UsageError("SIGHTGAG_DEVICE=cuda but torch sees no CUDA GPU: unset it to choose automatically")
-        if device.type == "mps" and not torch.backends.mps.is_available():
-            raise UsageError("SIGHTGAG_DEVICE=mps but torch sees no Apple GPU: unset it to choose automatically")
-        return device
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    if torch.backends.mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
-
-
-def pick_dtype(device: torch.device, settings: Settings) -> torch.dtype:
-    import torch
-
-    names = {
-        "bfloat16": torch.bfloat16, "bf16": torch.bfloat16,
-        "float16": torch.float16, "fp16": torch.float16, "half": torch.float16,
-        "float32": torch.float32, "fp32": torch.float32, "float": torch.float32,
-    }  # fmt: skip
-    if settings.dtype:
-        if settings.dtype.lower() not in names:
-            raise UsageError(f"SIGHTGAG_DTYPE={settings.dtype!r} is not known: use bfloat16, float16 or float32")
-        return names[settings.dtype.lower()]
-    if device.type == "cuda":
-        return torch.bfloat16
-    if device.type == "mps":
-        return torch.bfloat16 if _mps_has_bfloat16() else torch.float16
-    # Half precision on a CPU is slow, and some of its kernels are missing.
-    return torch.float32
-
-
-def _mps_has_bfloat16() -> bool:
-    import torch
-
-    try:  # older macOS versions have no bfloat16 kernels on the GPU
-        torch.ones(1, dtype=torch.bfloat16, device="mps")
-    except (RuntimeError, TypeError):
-        return False
-    return True
+# Above this many pixels an image is decoded in tiles: one 2048² decode alone needs many GB.
+TILING_PIXELS = 1_500_000
+# torch.compile's backend and the devices it is used on; tests compile on the CPU with "eager".
+COMPILE_BACKEND = "inductor"
+COMPILE_DEVICES = ("cuda",)
+# What a new pipeline may take over from the one it evicts when the files are the same.
+SHAREABLE_COMPONENTS = ("text_encoder", "tokenizer", "text_encoder_2", "tokenizer_2", "vae")
 
 
 def check_batch(concepts: list[Concept], seeds: list[int], width: int, height: int) -> None:
@@ -221,53 +120,91 @@ def check_size(width: int, height: int) -> None:
         )
 
 
-def _check_quantize(quantize: str | None, device: torch.device) -> str | None:
-    if not quantize:
-        return None
-    quantize = quantize.lower()
-    if quantize not in ("nf4", "int8"):
-        raise UsageError(f"SIGHTGAG_QUANTIZE={quantize!r} is not known: use nf4 or int8, or unset it")
-    if device.type != "cuda":
-        raise UsageError(f"SIGHTGAG_QUANTIZE={quantize} needs a CUDA GPU (bitsandbytes): unset it on {device.type}")
-    if importlib.util.find_spec("bitsandbytes") is None:
-        raise UsageError(f"SIGHTGAG_QUANTIZE={quantize} needs bitsandbytes: pip install bitsandbytes, or unset it")
-    return quantize
+def prepare_vae(vae, width: int, height: int) -> bool:
+    """Decode image by image always, and in tiles above TILING_PIXELS; True if tiled."""
+    vae.enable_slicing()
+    tiled = width * height > TILING_PIXELS
+    if tiled:
+        vae.enable_tiling()
+    else:
+        vae.disable_tiling()  # the pipeline is shared: a big picture before must not tile this one
+    return tiled
 
 
-# One pipeline per (weights, device, dtype, quantization, offload, compile), shared by every artist.
-_PIPELINES: dict[tuple, FluxPipeline] = {}
+@dataclass
+class LoadedPipeline:
+    """A pipeline in memory, with the plan it was loaded by and where its weights came from."""
+
+    pipe: FluxPipeline
+    plan: MemoryPlan
+    location: str
+    snapshot: str | None  # which exact weights (see sightgag.weights.source.snapshot)
+
+
+# Loaded pipelines by (weights, device, dtype, quantization, offload, compile), least recently used first.
+_PIPELINES: OrderedDict[tuple, LoadedPipeline] = OrderedDict()
 _LOADING = threading.Lock()
 # A pipeline's scheduler keeps per-call state, so one render at a time, for every local Flux pipeline.
 PAINTING_LOCK = threading.Lock()
 
 
 class FluxArtist:
-    """Paints Concepts with FLUX.1 through diffusers, all concepts in one batch."""
+    """Paints Concepts with FLUX.1 through diffusers, all concepts in one batch per set of LoRAs."""
 
     def __init__(self, model: str | None, settings: Settings, *, steps: int | None = None):
         self.source = ModelSource.parse(model)
         self.settings = settings
         self.spec = f"flux:{self.source.spec}"
-        preset = self.source.preset
         if steps is not None and steps < 1:
             raise UsageError(f"steps={steps}: Flux needs at least 1 step")
-        self.steps = steps or preset.steps
-        self.guidance = preset.guidance
-        self.max_sequence_length = preset.max_sequence_length
+        self._steps_given = steps
         self.device = pick_device(settings)
-        self.dtype = pick_dtype(self.device, settings)
-        self.quantize = _check_quantize(settings.quantize, self.device)
+        self.dtype, self.dtype_note = pick_dtype(self.device, settings)
+        if self.dtype_note:
+            log.warning("flux: %s", self.dtype_note)
+        self.quantize = check_quantize(settings.quantize, self.device)
+        offload = requested_offload(settings)
         # Offload and compile only mean something on CUDA; elsewhere they are ignored.
-        self.cpu_offload = settings.cpu_offload and self.device.type == "cuda"
-        self.compile = settings.compile and self.device.type == "cuda"
+        self.offload = offload if self.device.type == "cuda" else None
+        self.compile = settings.compile and self.device.type in COMPILE_DEVICES
+        self.plan: MemoryPlan | None = None  # settled when the weights are loaded
+        self.snapshot: str | None = None  # likewise
+
+    # The sampling follows the preset, which loading may correct (see _settle_preset).
+    @property
+    def steps(self) -> int:
+        return self._steps_given or self.source.preset.steps
+
+    @property
+    def guidance(self) -> float:
+        return self.source.preset.guidance
+
+    @property
+    def max_sequence_length(self) -> int:
+        return self.source.preset.max_sequence_length
 
     def pipeline(self) -> FluxPipeline:
         """The loaded FluxPipeline, loading it on first use; artists with the same setup share one."""
-        key = (self.source.location, str(self.device), str(self.dtype), self.quantize, self.cpu_offload, self.compile)
+        return self._loaded().pipe
+
+    def _loaded(self) -> LoadedPipeline:
+        key = (self.source.location, str(self.device), str(self.dtype), self.quantize, self.offload, self.compile)
         with _LOADING:
-            if key not in _PIPELINES:
-                _PIPELINES[key] = self._load()
-            return _PIPELINES[key]
+            loaded = _PIPELINES.get(key)
+            if loaded is None:
+                loaded = self._load(key)
+                _PIPELINES[key] = loaded
+            _PIPELINES.move_to_end(key)
+        self.plan, self.snapshot = loaded.plan, loaded.snapshot
+        self._settle_preset(loaded.pipe)
+        return loaded
+
+    def _settle_preset(self, pipe: FluxPipeline) -> None:
+        # A repo that was not downloaded yet had its preset guessed from its name; now the transformer says.
+        if self.source.preset_from == "config":
+            return
+        actual = preset_for_guidance(bool(pipe.transformer.config.get("guidance_embeds", False)))
+        self.source = replace(self.source, preset=actual, preset_from="config")
 
     def check(self, width: int, height: int) -> None:
         """Refuse now what painting would refuse: a size Flux cannot paint."""
@@ -283,7 +220,7 @@ class FluxArtist:
         subjects: Sequence[Subject] = (),
         progress: Progress | None = None,
     ) -> Painting:
-        """Paint each concept once, in one batch; image i is drawn from seeds[i]."""
+        """Paint each concept once, image i from seeds[i]: one pipeline call per set of LoRAs the concepts need."""
         import torch
 
         check_batch(concepts, seeds, width, height)
@@ -298,49 +235,65 @@ class FluxArtist:
             )
             for concept in concepts
         ]
-        loras = subject_loras(concepts, subjects)
-        # CPU generators draw the same noise whatever the device, so a seed means the same picture anywhere.
+        groups = lora_groups(concepts, subjects)
+        # CPU generators draw the same noise on every device; the pictures match only on the same device,
+        # dtype and batch (see docs/gpu.md, "Reproducibility").
         generators = [torch.Generator("cpu").manual_seed(image_seed) for image_seed in seeds]
-
-        def report_step(pipe, step: int, timestep, tensors: dict) -> dict:
-            if progress is not None:
-                progress(step + 1, self.steps)
-            return tensors
+        total = self.steps * len(groups)
+        images: list = [None] * len(concepts)
 
         with PAINTING_LOCK:
-            try:
-                apply_loras(pipe, loras)
-                result = pipe(
-                    prompt=[prompt.clip for prompt in prompts],
-                    prompt_2=[prompt.t5 for prompt in prompts],
-                    width=width,
-                    height=height,
-                    num_inference_steps=self.steps,
-                    guidance_scale=self.guidance,
-                    max_sequence_length=self.max_sequence_length,
-                    generator=generators,
-                    callback_on_step_end=report_step,
-                )
-            except torch.cuda.OutOfMemoryError as error:
-                raise SightgagError(
-                    "out of GPU memory while painting: set SIGHTGAG_CPU_OFFLOAD=1 or SIGHTGAG_QUANTIZE=nf4, "
-                    "or paint fewer or smaller images"
-                ) from error
-            finally:
-                if loras:
-                    # The pipeline is shared: the next call, with these subjects or without, starts from the base.
-                    pipe.unload_lora_weights()
+            tiled = prepare_vae(pipe.vae, width, height)
+            for number, (indices, loras) in enumerate(groups):
+                denoised = [False]
+
+                def report_step(pipe, step: int, timestep, tensors: dict, done: int = number * self.steps) -> dict:
+                    denoised[0] = step + 1 == self.steps
+                    if progress is not None:
+                        progress(done + step + 1, total)
+                    return tensors
+
+                try:
+                    apply_loras(pipe, loras)
+                    with self._compiled_unless(loras):
+                        result = pipe(
+                            prompt=[prompts[index].clip for index in indices],
+                            prompt_2=[prompts[index].t5 for index in indices],
+                            width=width,
+                            height=height,
+                            num_inference_steps=self.steps,
+                            guidance_scale=self.guidance,
+                            max_sequence_length=self.max_sequence_length,
+                            generator=[generators[index] for index in indices],
+                            callback_on_step_end=report_step,
+                        )
+                except torch.OutOfMemoryError:
+                    free_cuda_cache()
+                    stage = "decoding the images" if denoised[0] else "painting"
+                    advice = out_of_memory_advice(self.plan, stage, images=len(indices), size=(width, height))
+                    raise SightgagError(advice) from None
+                finally:
+                    if loras:
+                        # The pipeline is shared: the next call, with these subjects or without, starts from the base.
+                        pipe.unload_lora_weights()
+                for index, image in zip(indices, result.images):
+                    images[index] = image
 
         details = {
             "model": self.source.spec,
             "model_id": self.source.location,
+            "snapshot": self.snapshot,
             "preset": self.source.preset.name,
             "steps": self.steps,
             "guidance": self.guidance,
             "max_sequence_length": self.max_sequence_length,
             "device": str(self.device),
             "dtype": str(self.dtype).removeprefix("torch."),
-            "quantize": self.quantize,
+            **({"dtype_note": self.dtype_note} if self.dtype_note else {}),
+            "quantize": self.plan.quantize,
+            "memory_plan": self.plan.name,
+            "vae_tiling": tiled,
+            "pipeline_calls": len(groups),
             "width": width,
             "height": height,
             "seeds": seeds,
@@ -354,51 +307,131 @@ class FluxArtist:
                     "trigger": lora.trigger,
                     "weight": lora.weight,
                     "trained_on": lora.base,
+                    "images": indices,
                 }
+                for indices, loras in groups
                 for lora in loras
             ],
         }
-        return Painting(images=list(result.images), details=details)
+        return Painting(images=images, details=details)
 
-    def _load(self) -> FluxPipeline:
+    def _compiled_unless(self, loras: Sequence[SubjectLora]):
+        """Run the compiled blocks, or eagerly while LoRAs are loaded (their modules would recompile per mix)."""
+        import torch
+
+        if self.compile and loras:
+            return torch.compiler.set_stance("force_eager")
+        return contextlib.nullcontext()
+
+    # -- loading ----------------------------------------------------------------------------------
+
+    def _load(self, key: tuple) -> LoadedPipeline:
+        import torch
         from diffusers import FluxPipeline
 
-        local_only = self._weights_are_local()
-        options = {"dtype": self.dtype}
-        if self.quantize:
-            options["quantization_config"] = quantization_config(self.quantize, self.dtype)
+        local_only = weights_are_local(self.source)
+        if self.device.type == "cpu":
+            folder = local_folder(self.source.location)
+            parameters = parameter_count(folder, WEIGHTED_COMPONENTS) if folder else FLUX_PARAMETERS
+            check_cpu_memory(parameters, self.dtype)
+        shared, plan = _make_room(key, self.source, self.settings.keep_pipelines)
+        if plan is None:
+            free, total = gpu_memory(self.device)
+            plan = choose_plan(
+                free=free,
+                total=total,
+                device=self.device,
+                quantize=self.quantize,
+                offload=self.offload,
+                can_quantize=_has_bitsandbytes(),
+            )
+        log.info("flux: %s", plan.message)
+        options = {"dtype": self.dtype, **shared}
+        if plan.quantize:
+            options["quantization_config"] = quantization_config(plan.quantize, self.dtype)
+        pipe = None
         try:
             pipe = FluxPipeline.from_pretrained(self.source.location, local_files_only=local_only, **options)
+            _place(pipe, plan, self.device)
+        except torch.OutOfMemoryError:
+            del pipe, shared
+            free_cuda_cache()
+            raise SightgagError(out_of_memory_advice(plan, "loading")) from None
         except Exception as error:  # diffusers reports bad folders and failed downloads many ways
-            hint = "; if it is gated, accept its licence on the Hub and run `hf auth login`" if _is_gated(error) else ""
+            hint = "; if it is gated, accept its licence on the Hub and run `hf auth login`" if is_gated(error) else ""
             raise SightgagError(
                 f"could not load FLUX.1 from {self.source.location}: {first_line(error)}{hint}"
             ) from error
-        if self.cpu_offload:
-            pipe.enable_model_cpu_offload(device=self.device)
-        else:
-            pipe.to(self.device)
-        if self.compile:
-            pipe.transformer.compile_repeated_blocks(fullgraph=True)
+        # Painting needs no gradients; and loading a LoRA freezes the base weights it wraps, which would
+        # otherwise differ after unloading from what compiled code was guarded on, and recompile.
+        pipe.transformer.requires_grad_(False)
+        if self.compile and plan.offload in (None, "model"):
+            _compile(pipe, plan)
         # Progress goes to the caller's `progress`, not to a tqdm bar on stderr.
         pipe.set_progress_bar_config(disable=True)
-        return pipe
+        return LoadedPipeline(pipe, plan, self.source.location, snapshot(self.source))
 
-    def _weights_are_local(self) -> bool:
-        """True if the weights load from disk; False if the Hub is reachable to download them; else an error."""
-        location = self.source.location
-        if self.source.is_folder:
-            problem = pipeline_problem(Path(location))
-            if problem:
-                raise UsageError(
-                    f"{location} is not a FLUX.1 pipeline folder ({problem}): pass a folder saved by diffusers, "
-                    f"e.g. `hf download {PRESETS[DEFAULT_PRESET].repo} --local-dir FOLDER`"
-                )
-            return True
-        if has_cached_weights(location):
-            return True
-        _check_hub_reachable(location)
-        return False
+
+def _make_room(key: tuple, source: ModelSource, keep: int) -> tuple[dict, MemoryPlan | None]:
+    """Evict the least recently used pipelines until one more fits in `keep`.
+
+    Returns what the new pipeline may take over from an evicted one set up the same way (modules whose
+    files are the same), and that pipeline's memory plan, which then still holds; ({}, None) otherwise.
+    """
+    shared: dict = {}
+    plan = None
+    while len(_PIPELINES) >= keep:
+        old_key, old = _PIPELINES.popitem(last=False)
+        if not shared and old_key[1:] == key[1:] and old.plan.offload in (None, "model"):
+            shared = _shareable(old, source)
+            plan = old.plan if shared else None
+        del old
+    free_cuda_cache()  # the evicted weights go back to the GPU before the free memory is measured
+    return shared, plan
+
+
+def _shareable(old: LoadedPipeline, source: ModelSource) -> dict:
+    mine, theirs = local_folder(source.location), local_folder(old.location)
+    if mine is None or theirs is None:
+        return {}
+    return {
+        name: old.pipe.components[name] for name in SHAREABLE_COMPONENTS if same_files(mine, theirs, name)
+    }
+
+
+def _place(pipe: FluxPipeline, plan: MemoryPlan, device: torch.device) -> None:
+    if plan.offload == "model":
+        pipe.enable_model_cpu_offload(device=device)
+    elif plan.offload == "group":
+        # Leaf level with CUDA streams: the next layers load while the current ones run.
+        pipe.enable_group_offload(onload_device=device, offload_type="leaf_level", use_stream=True)
+    elif plan.offload == "sequential":
+        pipe.enable_sequential_cpu_offload(device=device)
+    else:
+        pipe.to(device)
+
+
+def _compile(pipe: FluxPipeline, plan: MemoryPlan) -> None:
+    import torch
+
+    if plan.quantize:
+        # bitsandbytes' 4-bit kernels return tensors whose shapes depend on data (diffusers' speed guide).
+        torch._dynamo.config.capture_dynamic_output_shape_ops = True
+    # Dynamic shapes from the start: each new size or batch size would otherwise be a recompile.
+    pipe.transformer.compile_repeated_blocks(fullgraph=True, dynamic=True, backend=COMPILE_BACKEND)
+
+
+def _has_bitsandbytes() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("bitsandbytes") is not None
+
+
+def unload_all() -> None:
+    """Drop every loaded pipeline (tests, and a server that is shutting down)."""
+    with _LOADING:
+        _PIPELINES.clear()
+    free_cuda_cache()
 
 
 # How strongly each subject's LoRA applies when several are loaded, by the biggest part its subject plays.
@@ -462,54 +495,17 @@ def apply_loras(pipe: FluxPipeline, loras: Sequence[SubjectLora]) -> None:
     pipe.set_adapters([lora.adapter for lora in loras], adapter_weights=[lora.weight for lora in loras])
 
 
-def _check_hub_reachable(repo: str) -> None:
-    """Return if the Hub answers for `repo` within seconds; raise a one-line error that says what to do if not."""
-    unavailable = (
-        f"{repo} is not in the local Hugging Face cache and the Hub cannot be reached ({{}}): on a connected "
-        f"machine run `hf download {repo}` and copy the cache here, or pass flux:/path/to/folder"
-    )
-    if constants.HF_HUB_OFFLINE:
-        raise SightgagError(unavailable.format("HF_HUB_OFFLINE is set"))
-    outcome: dict[str, BaseException | None] = {}
-
-    def probe() -> None:
-        try:
-            HfApi().model_info(repo, timeout=HUB_PROBE_SECONDS)
-            outcome["error"] = None
-        except Exception as error:  # any network failure means the same thing here
-            outcome["error"] = error
-
-    # A stuck DNS lookup ignores HTTP timeouts; a daemon thread bounds the wait whatever hangs.
-    thread = threading.Thread(target=probe, name="flux-hub-probe", daemon=True)
-    thread.start()
-    thread.join(HUB_PROBE_SECONDS + 1)
-    if "error" not in outcome:
-        raise SightgagError(unavailable.format(f"no answer in {HUB_PROBE_SECONDS:.0f} s"))
-    error = outcome["error"]
-    if error is None or isinstance(error, GatedRepoError):
-        return  # a gated repo is reachable: the download says what access it lacks
-    if isinstance(error, RepositoryNotFoundError):
-        raise UsageError(f"{repo} is not a model on the Hugging Face Hub (or is private): check the name")
-    raise SightgagError(unavailable.format(first_line(error)))
 
 
-def quantization_config(quantize: str, dtype: torch.dtype):
-    from diffusers import PipelineQuantizationConfig
+def lora_groups(concepts: Sequence[Concept], subjects: Sequence[Subject]) -> list[tuple[list[int], list[SubjectLora]]]:
+    """The concepts that can share a pipeline call, by index, each group with the LoRAs its concepts cast.
 
-    if quantize == "nf4":
-        backend = "bitsandbytes_4bit"
-        options = {"load_in_4bit": True, "bnb_4bit_quant_type": "nf4", "bnb_4bit_compute_dtype": dtype}
-    else:
-        backend, options = "bitsandbytes_8bit", {"load_in_8bit": True}
-    # The two big ones: the 12B transformer and the 4.7B T5 encoder.
-    return PipelineQuantizationConfig(
-        quant_backend=backend, quant_kwargs=options, components_to_quantize=["transformer", "text_encoder_2"]
-    )
-
-
-def _is_gated(error: BaseException) -> bool:
-    while error is not None:
-        if isinstance(error, GatedRepoError):
-            return True
-        error = error.__cause__ or error.__context__
-    return False
+    LoRAs apply to a whole call, so concepts casting different LoRA subjects (two users' jobs in one
+    server batch, or one gag's variants) are painted apart; concepts with the same LoRAs, or none, together.
+    """
+    groups: dict[tuple, tuple[list[int], list[SubjectLora]]] = {}
+    for index, concept in enumerate(concepts):
+        loras = subject_loras([concept], subjects)
+        key = tuple((lora.subject, lora.weight) for lora in loras)
+        groups.setdefault(key, ([], loras))[0].append(index)
+    return list(groups.values())

@@ -21,13 +21,13 @@ FluxKontextPipeline made of those very modules, so nothing is loaded twice.
 Size: FluxKontextPipeline scales its output to `max_area` pixels (1024² unless told) whatever width
 and height say. Here `max_area` is width x height, so the requested size is what comes out; the
 `max_area=` option caps it below that. The reference photo is resized to the Kontext-preferred shape
-nearest its own, at the same pixel count as the output.
+nearest its own, at about one megapixel (REFERENCE_AREA) whatever the output size: those are the
+shapes Kontext was trained at, and a 4 MP reference would also double the tokens to attend over.
 """
 
 from __future__ import annotations
 
 import math
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -35,12 +35,13 @@ from typing import TYPE_CHECKING
 from PIL import Image, UnidentifiedImageError
 
 from sightgag.artist.base import Painting, Progress, reference_subject
-from sightgag.artist.flux import PAINTING_LOCK, FluxArtist, ModelSource, check_batch, check_size
+from sightgag.artist.flux import PAINTING_LOCK, FluxArtist, ModelSource, check_batch, check_size, prepare_vae
 from sightgag.artist.prompt import FluxPrompt, compile_prompt
 from sightgag.concept import CastMember, Concept
 from sightgag.errors import SightgagError, UsageError
 from sightgag.settings import Settings
 from sightgag.subjects import Subject
+from sightgag.weights.memory import free_cuda_cache, out_of_memory_advice
 
 if TYPE_CHECKING:
     from diffusers import FluxKontextPipeline
@@ -60,6 +61,8 @@ PREFERRED_SHAPES = [
     (1104, 944), (1184, 880), (1248, 832), (1328, 800), (1392, 752), (1456, 720), (1504, 688), (1568, 672),
 ]  # fmt: skip
 SIZE_MULTIPLE = 16
+# The reference's pixel count: the preferred shapes' own, about one megapixel.
+REFERENCE_AREA = 1024 * 1024
 
 
 class KontextArtist:
@@ -73,6 +76,7 @@ class KontextArtist:
         steps: int | None = None,
         guidance: float | None = None,
         max_area: int | None = None,
+        reference_area: int = REFERENCE_AREA,
     ):
         name = (model or DEFAULT_MODEL).strip()
         location = REPOS.get(name.lower(), name)
@@ -96,18 +100,21 @@ class KontextArtist:
         self.steps = steps or DEFAULT_STEPS
         self.guidance = DEFAULT_GUIDANCE if guidance is None else guidance
         self.max_area = max_area
-        self._pipe: FluxKontextPipeline | None = None
-        self._building = threading.Lock()
+        if reference_area < SIZE_MULTIPLE**2:
+            raise UsageError(f"reference_area={reference_area} is too small: at least {SIZE_MULTIPLE**2} pixels")
+        self.reference_area = reference_area
 
     def pipeline(self) -> FluxKontextPipeline:
-        """A FluxKontextPipeline over the shared, loaded modules (loading them on first use)."""
+        """A FluxKontextPipeline over the shared, loaded modules (loading them on first use).
+
+        Made afresh each time (it only names the modules), so that holding it never keeps an evicted
+        pipeline's weights alive (see the flux artist's least-recently-used pipelines).
+        """
         from diffusers import FluxKontextPipeline
 
-        with self._building:
-            if self._pipe is None:
-                self._pipe = FluxKontextPipeline(**self.weights.pipeline().components)
-                self._pipe.set_progress_bar_config(disable=True)
-            return self._pipe
+        pipe = FluxKontextPipeline(**self.weights.pipeline().components)
+        pipe.set_progress_bar_config(disable=True)
+        return pipe
 
     def check(self, width: int, height: int) -> None:
         """Refuse now what painting would refuse: a size Kontext cannot paint."""
@@ -132,12 +139,12 @@ class KontextArtist:
         # A LoRA trigger word means something only with its LoRA loaded, and Kontext loads none.
         subjects = [subject.model_copy(update={"trigger": None}) for subject in subjects]
         total = self.steps * len(concepts)
-        images, prompts, references = [], [], []
+        images, prompts, references, reference_sizes = [], [], [], []
 
         for index, (concept, seed) in enumerate(zip(concepts, seeds)):
             found = reference_subject(concept, subjects)
             prompt = self._prompt(pipe, concept, found, subjects)
-            reference = _load_reference(found[1].photos[0], area) if found else None
+            reference = _load_reference(found[1].photos[0], self.reference_area) if found else None
 
             def report_step(pipe, step: int, timestep, tensors: dict, done: int = index * self.steps) -> dict:
                 if progress is not None:
@@ -145,6 +152,7 @@ class KontextArtist:
                 return tensors
 
             with PAINTING_LOCK:
+                prepare_vae(pipe.vae, width, height)
                 try:
                     result = pipe(
                         image=reference,
@@ -158,35 +166,37 @@ class KontextArtist:
                         max_sequence_length=MAX_SEQUENCE_LENGTH,
                         generator=torch.Generator("cpu").manual_seed(seed),
                         callback_on_step_end=report_step,
-                        # The reference is already at a preferred shape of the right size (see _load_reference);
-                        # diffusers' own resize would make it a full megapixel whatever the output size.
+                        # The reference is already at a preferred shape of the right size (see _load_reference).
                         _auto_resize=False,
                     )
-                except torch.cuda.OutOfMemoryError as error:
-                    raise SightgagError(
-                        "out of GPU memory while painting with Kontext: set SIGHTGAG_CPU_OFFLOAD=1 or "
-                        "SIGHTGAG_QUANTIZE=nf4, or paint a smaller image"
-                    ) from error
+                except torch.OutOfMemoryError:
+                    free_cuda_cache()
+                    advice = out_of_memory_advice(self.weights.plan, "painting with Kontext", size=(width, height))
+                    raise SightgagError(advice) from None
             images.append(result.images[0])
             prompts.append(prompt)
             references.append(str(found[1].photos[0]) if found else None)
+            reference_sizes.append(list(reference.size) if reference else None)
 
         weights = self.weights
         details = {
             "model": self.spec.removeprefix("kontext:"),
             "model_id": weights.source.location,
+            "snapshot": weights.snapshot,
             "steps": self.steps,
             "guidance": self.guidance,
             "max_sequence_length": MAX_SEQUENCE_LENGTH,
             "max_area": area,
             "device": str(weights.device),
             "dtype": str(weights.dtype).removeprefix("torch."),
-            "quantize": weights.quantize,
+            "quantize": weights.plan.quantize,
+            "memory_plan": weights.plan.name,
             "width": width,
             "height": height,
             "sizes": [list(image.size) for image in images],
             "seeds": list(seeds),
             "references": references,
+            "reference_sizes": reference_sizes,
             "prompts": [
                 {"t5": p.t5, "clip": p.clip, "t5_tokens": p.t5_tokens, "clip_tokens": p.clip_tokens} for p in prompts
             ],

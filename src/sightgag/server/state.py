@@ -59,7 +59,8 @@ class ServerState:
         resolved = params.model_copy(
             update={"request": request, "writer": writer, "artist": artist, "size": f"{size[0]}x{size[1]}"}
         )
-        job = self.jobs.submit(resolved, batch_key(artist, size), repeat)
+        cast = [*params.subjects, *(subject.name for subject in self.studio.subjects.named_in(request))]
+        job = self.jobs.submit(resolved, batch_key(artist, size, cast), repeat)
         self.worker.wake()
         return job
 

@@ -30,9 +30,14 @@ IDLE_POLL_SECONDS = 1.0
 PROGRESS_INTERVAL_SECONDS = 0.1
 
 
-def batch_key(artist: str, size: tuple[int, int]) -> str:
-    """Jobs with equal keys can be painted in one call: the same artist (so the same steps) and size."""
-    return f"{artist}|{size[0]}x{size[1]}"
+def batch_key(artist: str, size: tuple[int, int], subjects: Sequence[str] = ()) -> str:
+    """Jobs with equal keys can be painted in one call: the same artist (so the same steps), size and subjects.
+
+    Subjects are in the key because a subject's LoRA applies to a whole pipeline call: jobs casting
+    different subjects are not batched (and the flux artist paints them in separate calls regardless).
+    """
+    cast = ",".join(sorted({name.casefold() for name in subjects}))
+    return f"{artist}|{size[0]}x{size[1]}|{cast}"
 
 
 def error_line(error: BaseException) -> str:

@@ -18,15 +18,13 @@ from typing import TYPE_CHECKING
 
 from PIL import Image, ImageOps
 
-from sightgag.artist.flux import quantization_config
+from sightgag.weights.device import quantization_config
 from sightgag.errors import SightgagError, UsageError, first_line
 
 if TYPE_CHECKING:
     import torch
 
-CACHE_VERSION = 2
-# The prompt is a handful of words: 77 T5 tokens (diffusers' training default) hold it with room to spare.
-MAX_SEQUENCE_LENGTH = 77
+CACHE_VERSION = 3
 
 
 @dataclass
@@ -59,9 +57,13 @@ def load_training_data(
     local_only: bool,
     device: torch.device,
     dtype: torch.dtype,
+    max_sequence_length: int,
     quantize: str | None = None,
 ) -> tuple[TrainingData, bool]:
     """The training data, from `cache` if it was made from the same inputs, else computed and cached.
+
+    The prompt is encoded at `max_sequence_length` T5 tokens, the base preset's own (256 for schnell,
+    512 for dev): the transformer then learns the subject with the padding it sees when painting.
 
     `quantize` ('nf4' or 'int8', CUDA only) loads the T5 encoder quantized, as for painting, to keep a
     small GPU's peak down. Returns the data and whether it came from the cache.
@@ -76,7 +78,7 @@ def load_training_data(
         "resolution": resolution,
         "dtype": str(dtype),
         "quantize": quantize,
-        "max_sequence_length": MAX_SEQUENCE_LENGTH,
+        "max_sequence_length": max_sequence_length,
     }
     if cache.is_file():
         try:
@@ -87,7 +89,7 @@ def load_training_data(
             return _from_record(stored), True
 
     data = _encode(photos, prompt=prompt, resolution=resolution, location=location, local_only=local_only,
-                   device=device, dtype=dtype, quantize=quantize)  # fmt: skip
+                   device=device, dtype=dtype, quantize=quantize, max_sequence_length=max_sequence_length)  # fmt: skip
     record = {
         "key": key,
         "photos": data.photos,
@@ -112,6 +114,7 @@ def _encode(
     device: torch.device,
     dtype: torch.dtype,
     quantize: str | None,
+    max_sequence_length: int,
 ) -> TrainingData:
     import torch
     from diffusers import FluxPipeline
@@ -138,7 +141,7 @@ def _encode(
             latents = vae.encode(pixels).latent_dist.mode()
             encoded.append(((latents - vae.config.shift_factor) * vae.config.scaling_factor).float().cpu())
         prompt_embeds, pooled_prompt_embeds, text_ids = pipe.encode_prompt(
-            prompt=prompt, prompt_2=None, device=device, max_sequence_length=MAX_SEQUENCE_LENGTH
+            prompt=prompt, prompt_2=None, device=device, max_sequence_length=max_sequence_length
         )
     data = TrainingData(
         photos=encoded,

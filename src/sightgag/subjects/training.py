@@ -40,6 +40,9 @@ from sightgag.settings import Settings
 from sightgag.spec import Spec
 from sightgag.subjects.library import SubjectLibrary
 from sightgag.subjects.subject import Subject
+from sightgag.weights.device import bitsandbytes_config, check_bitsandbytes, pick_device, pick_dtype
+from sightgag.weights.memory import free_cuda_cache
+from sightgag.weights.source import ModelSource, weights_are_local
 
 if TYPE_CHECKING:  # torch, diffusers and peft take seconds to import: only training pays for them
     import torch
@@ -47,7 +50,9 @@ if TYPE_CHECKING:  # torch, diffusers and peft take seconds to import: only trai
 
     from sightgag.subjects.lora_data import TrainingData
 
-DEFAULT_BASE = "flux:schnell"
+# dev, not schnell, even for painting with schnell: plain flow-matching training undoes schnell's 4-step
+# distillation, and its LoRAs then paint blurry in 4 steps (diffusers issue 12120); a dev LoRA loads into schnell.
+DEFAULT_BASE = "flux:dev"
 DEFAULT_STEPS = 500
 DEFAULT_RANK = 16
 DEFAULT_LEARNING_RATE = 1e-4
@@ -126,8 +131,6 @@ def train_lora(
     """
     import torch
 
-    from sightgag.artist.flux import FluxArtist
-
     subject = library.get(subject.name if isinstance(subject, Subject) else subject)
     if not subject.photos:
         raise UsageError(f"{subject.name} has no photos to train on: sightgag subjects add {subject.name} PHOTO...")
@@ -142,14 +145,15 @@ def train_lora(
         base_spec = Spec.parse(base or (checkpoint["plan"]["base_spec"] if checkpoint else DEFAULT_BASE))
         if base_spec.provider != "flux":
             raise UsageError(f"--base {base_spec} is not a FLUX.1 model: use flux:schnell, flux:dev or flux:/path")
-        weights = FluxArtist(base_spec.model, settings.model_copy(update={"quantize": None}))
-        device, dtype = weights.device, weights.dtype
+        source = ModelSource.parse(base_spec.model)
+        device = pick_device(settings)
+        dtype, _ = pick_dtype(device, settings)
         quantize = _check_quantize(quantize if quantize is not None else settings.quantize, device)
         if adam8bit:
-            _check_bitsandbytes("--adam8bit (8-bit AdamW)", device)
+            check_bitsandbytes("--adam8bit (8-bit AdamW)", device)
 
         plan = TrainingPlan(
-            base=weights.source.location,
+            base=source.location,
             rank=_given(rank, DEFAULT_RANK),
             resolution=_given(resolution, DEFAULT_RESOLUTION),
             trigger=subject.trigger or make_trigger(subject.name),
@@ -164,9 +168,14 @@ def train_lora(
         if checkpoint is None:
             (folder / CHECKPOINT_FILE).unlink(missing_ok=True)  # a fresh run starts from nothing
 
-        local_only = weights._weights_are_local()
-        data = _training_data(subject, folder, plan, local_only, device, dtype, quantize)
-        transformer = _load_transformer(plan, local_only, device, dtype, quantize)
+        local_only = weights_are_local(source)
+        try:
+            # Prompts at the base's own T5 length, as it paints: the preset read from its transformer config.
+            data = _training_data(subject, folder, plan, local_only, device, dtype, quantize, source)
+            transformer = _load_transformer(plan, local_only, device, dtype, quantize)
+        except torch.OutOfMemoryError:
+            free_cuda_cache()
+            raise SightgagError(_out_of_memory_advice("loading the model", quantize, adam8bit)) from None
         lora_parameters = _add_lora(transformer, plan.rank, seed)
         optimizer = _optimizer(lora_parameters, plan)
         generator = torch.Generator("cpu").manual_seed(seed)  # photo order, timesteps and noise
@@ -184,10 +193,10 @@ def train_lora(
                 torch.nn.utils.clip_grad_norm_(lora_parameters, MAX_GRAD_NORM)
                 optimizer.step()
                 optimizer.zero_grad(set_to_none=True)
-            except torch.cuda.OutOfMemoryError as error:
-                raise SightgagError(
-                    "out of GPU memory while training: add --quantize nf4 --adam8bit, or lower --resolution"
-                ) from error
+            except torch.OutOfMemoryError:
+                optimizer.zero_grad(set_to_none=True)
+                free_cuda_cache()
+                raise SightgagError(_out_of_memory_advice("training", quantize, adam8bit)) from None
             losses.append(loss.item())
             done = step + 1
             if progress is not None:
@@ -201,6 +210,17 @@ def train_lora(
         return TrainResult(
             lora_path=lora_path, trigger=plan.trigger, losses=losses, steps_done=max(start, total_steps), resumed_from=start
         )
+
+
+def _out_of_memory_advice(stage: str, quantize: str | None, adam8bit: bool) -> str:
+    """One line: what to change for the next run, from what this one used (see docs/gpu.md for the figures)."""
+    if quantize != "nf4" or not adam8bit:
+        # QLoRA (NF4 base, 8-bit AdamW, cached latents and embeddings) peaks near 10 GB in diffusers' post.
+        fix = "add --quantize nf4 --adam8bit (QLoRA, ~10 GB)"
+    else:
+        fix = "lower --resolution (e.g. 512) or --rank; this GPU may be too small to train FLUX.1"
+    resume = "; `sightgag train NAME --resume` then goes on from the last checkpoint" if stage == "training" else ""
+    return f"out of GPU memory while {stage}: {fix}{resume}"
 
 
 @contextmanager
@@ -275,6 +295,7 @@ def _training_data(
     device: torch.device,
     dtype: torch.dtype,
     quantize: str | None,
+    source: ModelSource,
 ) -> TrainingData:
     from sightgag.subjects.lora_data import load_training_data
 
@@ -288,6 +309,7 @@ def _training_data(
         device=device,
         dtype=dtype,
         quantize=quantize,
+        max_sequence_length=source.preset.max_sequence_length,
     )
     return data
 
@@ -295,21 +317,16 @@ def _training_data(
 def _load_transformer(
     plan: TrainingPlan, local_only: bool, device: torch.device, dtype: torch.dtype, quantize: str | None
 ) -> FluxTransformer2DModel:
+    import torch
     from diffusers import FluxTransformer2DModel
-
 
     options: dict = {"subfolder": "transformer", "local_files_only": local_only, "dtype": dtype}
     if quantize:
-        from diffusers import BitsAndBytesConfig
-
-        if quantize == "nf4":
-            options["quantization_config"] = BitsAndBytesConfig(
-                load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=dtype
-            )
-        else:
-            options["quantization_config"] = BitsAndBytesConfig(load_in_8bit=True)
+        options["quantization_config"] = bitsandbytes_config(quantize, dtype)
     try:
         transformer = FluxTransformer2DModel.from_pretrained(plan.base, **options)
+    except torch.OutOfMemoryError:
+        raise  # train_lora turns it into advice
     except Exception as error:  # diffusers reports bad folders and failed downloads many ways
         raise SightgagError(f"could not load FLUX.1's transformer from {plan.base}: {first_line(error)}") from error
     transformer.requires_grad_(False)
@@ -387,17 +404,8 @@ def _check_quantize(quantize: str | None, device: torch.device) -> str | None:
     quantize = quantize.lower()
     if quantize not in ("nf4", "int8"):
         raise UsageError(f"--quantize {quantize}: use nf4 (QLoRA) or int8, or leave it out")
-    _check_bitsandbytes(f"--quantize {quantize}", device)
+    check_bitsandbytes(f"--quantize {quantize}", device)
     return quantize
-
-
-def _check_bitsandbytes(what: str, device: torch.device) -> None:
-    import importlib.util
-
-    if device.type != "cuda":
-        raise UsageError(f"{what} needs a CUDA GPU (bitsandbytes): leave it out on {device.type}")
-    if importlib.util.find_spec("bitsandbytes") is None:
-        raise UsageError(f"{what} needs bitsandbytes: pip install bitsandbytes, or leave it out")
 
 
 def _plan_to_resume(stored: dict, asked: TrainingPlan, given: dict) -> TrainingPlan:
