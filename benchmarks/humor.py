@@ -52,7 +52,11 @@ ARTICLE_BEFORE_POSSESSIVE = re.compile(
     r"\b(?:a|an) (?:good |little |very |big )?(?:its|his|her|their|my|your|our|the|a|an)\b", re.IGNORECASE
 )
 COLLECTIVES = "crew army pack flock swarm herd gang horde team group bunch pile box dozen dozens wave".split()
-COUNTED = re.compile(rf"\b(one|a|an|dozens|dozens of|hundreds|[2-9]|two|three|four|five) (?:({'|'.join(COLLECTIVES)}) of )?([a-z]+)\b", re.IGNORECASE)
+COUNTED = re.compile(
+    rf"\b(one|a|an|dozens|dozens of|hundreds|[2-9]|two|three|four|five) (?:({'|'.join(COLLECTIVES)}) of )?"
+    r"((?:[a-z]+ ){0,2}?[a-z]+)\b(?! [a-z]+s\b)",
+    re.IGNORECASE,
+)
 
 
 @functools.lru_cache(maxsize=None)
@@ -90,7 +94,11 @@ def slips(concept, request: str, hero: str) -> list[str]:
     found = []
     texts = [concept.caption.text, concept.title, concept.premise, concept.moment]
     names = [member.name for member in concept.cast]
-    if any(RELATION_AS_NAME.search(text) for text in texts + names):
+    # Title Case makes any "Dad Is" look like one: there, only the relation before the hero's own name counts.
+    before_name = re.compile(rf"\b(?:{'|'.join(RELATIONS)})(?:-in-law)? {re.escape(hero)}\b", re.IGNORECASE)
+    if any(RELATION_AS_NAME.search(text) for text in texts[:1] + texts[2:] + names) or before_name.search(
+        concept.title
+    ):
         found.append("relation as name")
     hero_words = set(hero.casefold().split())
     hero_name = concept.cast[0].name
@@ -105,8 +113,13 @@ def slips(concept, request: str, hero: str) -> list[str]:
             if ENGLISH.a(noun).split()[0] != article.lower() and article == article.lower():
                 found.append("article slip")
     for text in texts:
-        for count, collective, noun in COUNTED.findall(text):
+        for count, collective, words in COUNTED.findall(text):
             count = count.lower()
+            # Past the adjectives ("a flock of hungry pigeons"): the noun is the last word that is not only one.
+            noun = next(
+                (word for word in words.split() if not ({"ADJ"} >= set(getAllLemmas(word)) and getAllLemmas(word))),
+                words.split()[-1],
+            )
             is_plural = ENGLISH.singular_noun(noun) is not False
             if collective and collective.lower() not in ("dozen",) and not is_plural and noun.lower() not in MASS:
                 found.append("count mismatch")  # "one crew of teenager"
@@ -145,6 +158,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--show", type=int, default=0, help="print the captions of the first SHOW requests")
+    parser.add_argument("--slips", action="store_true", help="print every slip found")
     args = parser.parse_args()
 
     writer = OfflineWriter(None, Settings())
@@ -169,6 +183,8 @@ def main() -> None:
             for slip in slips(concept, request, hero):
                 slip_counts[slip] += 1
                 slip_examples.setdefault(slip, f"{request!r}: {concept.title!r} / {caption!r}")
+                if args.slips:
+                    print(f"SLIP {slip}: {request!r}: {concept.title!r} / {caption!r} / {[m.name for m in concept.cast]}")
             if wanted:
                 _, panel = draw_panel(concept, args.seed + number, 256, 256)
                 all_drawn &= all(drawn(panel, thing, concept) for thing in wanted)

@@ -13,6 +13,8 @@ import re
 import string
 from dataclasses import dataclass
 
+from lemminflect import getAllLemmas
+
 from sightgag.concept import MAX_CAPTION_WORDS, Device
 
 
@@ -286,6 +288,24 @@ _STOPWORDS = frozenset(
 
 def content_words(text: str) -> list[str]:
     return [word for word in re.findall(r"[^\W_]+", text.casefold()) if word not in _STOPWORDS]
+
+
+@functools.lru_cache(maxsize=8192)
+def _lemmas(word: str) -> frozenset[str]:
+    return frozenset({word, *(lemma.casefold() for forms in getAllLemmas(word).values() for lemma in forms)})
+
+
+def content_lemmas(text: str) -> set[str]:
+    """The content words of a text with every lemma each may have: "planning" -> plan, planning."""
+    return set().union(set(), *(_lemmas(word) for word in content_words(text)))
+
+
+def ties(caption: str, material: set[str], names: tuple[str, ...]) -> bool:
+    """Whether a caption is about this request: it names the hero, or shares a content word (lemmatised)."""
+    folded = caption.casefold()
+    if any(re.search(rf"(?<!\w){re.escape(name.casefold())}(?!\w)", folded) for name in names if name):
+        return True
+    return bool(content_lemmas(caption) & material)
 
 
 def restates(caption: str, request: str) -> bool:
