@@ -127,6 +127,16 @@ def slips(concept, request: str, hero: str) -> list[str]:
                 found.append("count mismatch")
             elif not collective and count == "one" and is_plural and noun.lower() not in SINGULAR_S:
                 found.append("count mismatch")  # "one pigeons"
+    # Several heroes take plural verbs: "the twins stay", never "the twins stays" or "The Twins Has a Plan".
+    if hero[:1].islower() and not hero.endswith(("us", "ss", "is")) and ENGLISH.singular_noun(hero.split()[-1]):
+        agreement = re.compile(rf"\b{re.escape(hero)} (?:\w+ly )?(\w+)\b", re.IGNORECASE)
+        for text in texts:
+            for verb in agreement.findall(text):
+                if verb.lower() in ("is", "isn't", "has", "was", "does", "doesn't") or (
+                    verb.lower().endswith("s") and getAllLemmas(verb.lower()).get("VERB", (verb.lower(),))[0] != verb.lower()
+                    and "NOUN" not in getAllLemmas(verb.lower())
+                ):
+                    found.append("count mismatch")
     request_words = re.findall(r"[^\W_]+", request.casefold())
     title_words = re.findall(r"[^\W_]+", concept.title.casefold())
     runs = {" ".join(request_words[i : i + 4]) for i in range(len(request_words) - 3)}

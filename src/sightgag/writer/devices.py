@@ -317,7 +317,7 @@ PARODIES: dict[str, Parody] = {
 # A person behaving like a person is no joke: with a person for a hero, the foil comes to life.
 FOIL_COMES_TO_LIFE = replace(
     STAGINGS[Device.anthropomorphism],
-    titles=("{Hero} Has Been Noticed", "{Foil} Has Opinions", "A Difference of Opinion"),
+    titles=("{Hero} Has Been Noticed", "{Foil} {Foil_has} Opinions", "A Difference of Opinion"),
     premise="{hero_intro}{doing_} discover{hero_s} that {foil} {foil_has} a face, feelings and strong opinions about {hero}.",
     moment=(
         "{hero_name} freeze{hero_s} mid-gesture as {foil} look{foil_s} back with a human face, "

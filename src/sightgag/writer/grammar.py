@@ -75,6 +75,13 @@ def gerund(verb: str) -> str:
 
 
 @lru_cache(maxsize=4096)
+def past_participle(verb: str) -> str:
+    """ "build" -> "built", "plan" -> "planned"."""
+    forms = getInflection(verb, tag="VBN")
+    return forms[0] if forms else verb + "ed"
+
+
+@lru_cache(maxsize=4096)
 def third_person(verb: str) -> str:
     """The he/she/it form of a base verb ("try" -> "tries")."""
     forms = getInflection(verb, tag="VBZ")

@@ -24,7 +24,7 @@ from sightgag.errors import UsageError
 from sightgag.settings import Settings
 from sightgag.subjects import Subject
 from sightgag.writer.devices import FOIL_COMES_TO_LIFE, LIMBS, PARODIES, PARODY_KEYS, STAGINGS, Parody, Staging
-from sightgag.writer.grammar import article, plural, singular
+from sightgag.writer.grammar import article, gerund, past_participle, plural, singular, third_person, verb_lemma
 from sightgag.writer.jokes import DEFAULT_TREAT, GROUP_LINES, IDIOMS, LINES, TREATS, Idiom, Line, content_lemmas, fill, ties, usable
 from sightgag.writer.planner import Character, Plan, parse_character, plan_request
 from sightgag.writer.request import clean_request
@@ -34,7 +34,17 @@ MAX_CANDIDATES = 8
 DRAFTS_PER_CONCEPT = 3  # small-model samples per concept when drafting is on
 
 # "{hero} has", "{hero} remains": lines that only agree with one hero ("my kids" are several).
-_SINGULAR_VERB_AFTER_HERO = re.compile(r"\{hero\} (\w+s|is|was|has)\b")
+_SINGULAR_VERB_AFTER_HERO = re.compile(r"\{hero\} (\w+ly )?(\w+s|is|isn't|was|has|does|doesn't)\b")
+# The same in titles: "{Hero} Has a Plan" is no title for "the twins".
+_SINGULAR_VERB_IN_TITLE = re.compile(r"\{Hero\} (Has|Is|Rises|Means|Runs|Was)\b")
+
+# "Who's a good {foil_bare}?": lines that only work with one foil.
+_SINGULAR_FOIL = re.compile(r"\ba (good )?\{foil_bare\}|\{foil\} (is|has|was)\b")
+# Verbs that say how things are, not what the hero does: no line about "stick" or "fall" reads well.
+_FLAT_VERBS = frozenset(
+    "be have get go do fall stick become seem feel want need try stand sit lie stay sleep "
+    "give make take hold put set look host stage run use find keep let".split()
+)
 
 # What the hero looks like when no subject describes it.
 LOOKS: dict[str, str] = {
@@ -234,10 +244,14 @@ class _Staged:
         self.idiom: Idiom | None = self._idiom() if device is Device.literalized_idiom else None
         self.parody: Parody | None = self._parody() if device is Device.parody else None
         self.foil = self._foil(used_foils)
+        self.foil_asked = self.foil is plan.foil
         used_foils.add(self.foil.label)
         self.slots = self._slots()
-        self.material = content_lemmas(f"{plan.request} {plan.reading}")
+        # What the hero is ("cat") ties every cat line to every cat request: only the request's other words count.
+        self.material = content_lemmas(f"{plan.request} {plan.reading}") - content_lemmas(self.hero.kind)
         self.names = tuple(name for name in (self.hero.name, self.hero.label) if name != "Me")
+        # Saying the hero's name back is no restating ("Janet from HR" is three words of the request).
+        self.asked = re.sub(re.escape(self.hero.label), " ", plan.request, flags=re.IGNORECASE)
 
     # Choices.
 
@@ -270,6 +284,8 @@ class _Staged:
         if self.plan.foil is not None:
             return self.plan.foil
         pool = list(self.scene.foils) if self.scene else []
+        if self.plan.place and not pool:  # "stuck in traffic": the place itself is what the hero is up against
+            pool.append(self.plan.place)
         pool += KIND_NEMESES.get(self.hero.kind, ())
         pool += NEMESES[_group_key(self.hero, NEMESES)]
         fresh = [foil for foil in pool if parse_character(foil.split(), []).label not in used] or pool
@@ -311,6 +327,7 @@ class _Staged:
             "foil_s": "" if foil.plural else "s",
             "foil_es": "" if foil.plural else "es",
             "foil_has": "have" if foil.plural else "has",
+            "Foil_has": "Have" if foil.plural else "Has",
             "topic": plan.topic,
             "TOPIC": plan.topic.upper() if plan.topic else None,
             "role": role,
@@ -333,6 +350,8 @@ class _Staged:
             "limb": limb,
             "doing_": f", {plan.doing}," if plan.doing else "",
             "doing_now": _doing_now(plan, role) or _invented_doing(self),
+            **_place_slots(plan.place_preposition, plan.place),
+            **_verb_slots(plan.action, hero.plural),
         }
         if self.idiom:
             slots["idiom"] = self.idiom.phrase
@@ -352,7 +371,12 @@ class _Staged:
     def concept(self) -> Concept:
         staging, slots = self.staging, self.slots
         # A title names the joke; one that says the request back ("The Rubber Duck, Captain of a Ship") does not.
-        titles = [title for title in staging.titles if not _says_back(fill(Line(title), slots), self.plan.request)]
+        titles = [
+            title
+            for title in staging.titles
+            if not _says_back(fill(Line(title), slots), self.plan.request)
+            and not (self.hero.plural and _SINGULAR_VERB_IN_TITLE.search(title))
+        ]
         titles = titles or [staging.titles[-1]]
         title = self._text(titles[0] if self.first else self.rng.choice(titles), 80)
         if title is None or _says_back(title, self.plan.request):
@@ -398,13 +422,21 @@ class _Staged:
                 if not line.fits(groups) or self.hero.plural and _SINGULAR_VERB_AFTER_HERO.search(line.text):
                     continue
                 text = fill(line, self.slots)
-                if not usable(text, self.plan.request) or line.text in self.used_captions:
+                if not usable(text, self.asked) or line.text in self.used_captions:
                     continue
-                specific = sum(
-                    slot in line.slots() for slot in ("topic", "foil", "foil_bare", "foil_one", "idiom", "role")
-                )
+                if self.foil.plural and _SINGULAR_FOIL.search(line.text):
+                    continue
+                if {"at_place", "At_place"} & line.slots() and self.foil.kind in self.slots.get("at_place", ""):
+                    continue  # "Nobody expected Carol in the kitchen. Least of all the kitchen."
+                # The request's foil makes a line specific; one the writer invented does not.
+                own = ("topic", "idiom", "role") + (("foil", "foil_bare", "foil_one") if self.foil_asked else ())
+                specific = sum(slot in line.slots() for slot in own)
                 # A line about this request beats any stock line: the hero's name or the request's own words.
-                about = 3.0 if ties(text, self.material, self.names) else 0.0
+                about = 0.0
+                if ties(text, self.material, ()):  # the request's own words: its foil, place, action
+                    about = 3.8
+                elif ties(text, set(), self.names):
+                    about = 3.0
                 score = weight + about + 0.7 * specific + (0.4 if line.only else 0) + self.rng.random() * 1.6
                 candidates.append((score, line, text))
         if not candidates:  # every line restated the request: fall back to the plainest deadpan
@@ -549,6 +581,28 @@ def _invented_doing(staged: _Staged) -> str:
     if staged.device is Device.anthropomorphism:
         return "holding a very important meeting"
     return f"facing off with {staged.foil.label}" if staged.foil else "having a perfectly normal day"
+
+
+def _place_slots(preposition: str, place: str | None) -> dict[str, str | None]:
+    """ "at the beach", "At the beach": the place as the request put it, ready for a line."""
+    if not place:
+        return {}
+    at_place = f"{preposition} {place}"
+    return {"at_place": at_place, "At_place": at_place[:1].upper() + at_place[1:]}
+
+
+def _verb_slots(action: str | None, plural: bool) -> dict[str, str]:
+    """The request's own verb in the forms a line needs: build, builds (build, for several), built, building."""
+    first = action.split()[0] if action else ""
+    lemma = verb_lemma(first) if first.endswith("ing") else None
+    if not lemma or lemma in _FLAT_VERBS:
+        return {}
+    return {
+        "verb": lemma,
+        "verb_s": lemma if plural else third_person(lemma),
+        "verb_ed": past_participle(lemma),
+        "Verb_ing": gerund(lemma).capitalize(),
+    }
 
 
 def _says_back(title: str | None, request: str) -> bool:

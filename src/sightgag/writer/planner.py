@@ -78,7 +78,9 @@ FAMILY = {
 ELDERS = frozenset({"grandma", "grandpa"})
 # English puts these before a name as a title ("Grandma Rosa", "Uncle Bob"); every other relation is said
 # about someone ("my son Leo"): the name is Leo, and "my son" describes him.
-TITLES = frozenset("grandma granny nana nan nonna abuela oma grandpa grandad granddad abuelo opa nonno aunt auntie uncle cousin".split())
+TITLES = frozenset(
+    "grandma granny nana nan nonna abuela oma grandpa grandad granddad abuelo opa nonno aunt auntie uncle".split()
+)
 PEOPLE = frozenset(
     "boss coworker colleague friend neighbor neighbour roommate teacher intern manager landlord barista mailman "
     "postman plumber dentist doctor nurse accountant lawyer chef man woman guy lady person baby toddler kid "
@@ -116,7 +118,7 @@ SCALE_WORDS = {
     "teeny": "tiny",
     "itty-bitty": "tiny",
 }
-DETERMINERS = frozenset("a an the this that these those some my our your his her their one".split())
+DETERMINERS = frozenset("a an the this that these those some my our your his her their its one".split())
 ADJECTIVES = frozenset(
     "angry evil suspicious sentient haunted small big old young little fat fluffy grumpy sleepy lazy cute "
     "orange black white grey gray brown red blue green golden fancy brave fierce smug confused nervous "
@@ -408,7 +410,8 @@ def _adjective_before_object(word: str, following: str) -> bool:
 
 
 def _is_adverb(word: str) -> bool:
-    return set(getAllLemmas(word)) == {"ADV"} and word not in DETERMINERS
+    """ "finally", "extremely": a manner word; short ones ("in", "up") are particles as often as adverbs."""
+    return word.endswith("ly") and set(getAllLemmas(word)) == {"ADV"}
 
 
 def _is_verb(word: str, previous: str = "", following: str = "") -> bool:
@@ -473,8 +476,17 @@ def _read_action(plan: Plan, segment: _Segment, subjects: list[Subject]) -> None
     opponent = aimed and (lowered[aimed_at] in {"at", "with", "against", "from"} or "lose" in stems)
     if stems & ACTIVITY_VERBS and not opponent:
         plan.activity = plan.activity or _strip_determiners(obj)
-    elif plan.foil is None:
+    elif plan.foil is None and _can_be_foil(obj):
         plan.foil = parse_character(obj, subjects)
+
+
+def _can_be_foil(words: list[str]) -> bool:
+    """ "beating everyone", "falling asleep": no one and nothing to stand against."""
+    if len(words) != 1:
+        return True
+    word = words[0]
+    tags = getAllLemmas(word.lower())
+    return word.lower() not in _PRONOUNS and (word[:1].isupper() or not tags or "NOUN" in tags)
 
 
 def _find_place_in(plan: Plan, words: list[str]) -> None:
@@ -551,6 +563,9 @@ def parse_character(words: list[str], subjects: list[Subject]) -> Character:
         first_name_at = len(core)
         while first_name_at > 0 and core[first_name_at - 1][:1].isupper():
             first_name_at -= 1
+        # "our CEO Greg": a title in capitals says what the hero is, it is not part of the name.
+        while first_name_at < len(core) - 1 and core[first_name_at].isupper() and len(core[first_name_at]) > 1:
+            first_name_at += 1
         before = [word for word in core_lower[:first_name_at] if word not in DETERMINERS]
         name = " ".join(core[first_name_at:])
         relation = before[-1].removesuffix("-in-law") if before else ""
@@ -585,10 +600,13 @@ def parse_character(words: list[str], subjects: list[Subject]) -> Character:
     else:
         head_words = core
     # "a glass off the table": the thing is the glass.
-    cut = next((i for i, word in enumerate(head_words) if i > 0 and word.lower() in _TRAILING_PREPOSITIONS), None)
+    cut = next(
+        (i for i, word in enumerate(head_words) if i > 0 and word in _TRAILING_PREPOSITIONS | _CAPITAL_CUTS), None
+    )
     if cut is not None:
         head_words = head_words[:cut]
-    head_words = [word for word in head_words if word.lower() not in DETERMINERS] or head_words
+    while len(head_words) > 1 and head_words[0].lower() in DETERMINERS:  # "a dragon the size of a pigeon" keeps its "the"
+        head_words = head_words[1:]
     head = " ".join(head_words)
     plural = is_plural(head_words[-1]) if head_words else False
     # Compound nouns keep both words ("waffle iron", "office printer"); the kind is never longer,
@@ -621,6 +639,8 @@ _TRAILING_PREPOSITIONS = frozenset(
     "off on from in at with under into onto over near by behind next who that while when because until during "
     "she he they it using".split()
 )
+_PRONOUNS = frozenset("everyone everybody someone somebody anyone nobody everything something it them".split())
+_CAPITAL_CUTS = frozenset({"Who", "That", "While", "When"})
 _PROTECT_VERBS = frozenset("defend protect save guard rescue shield hide".split())
 _POSSESSIVES = frozenset("my our your his her their".split())
 _QUALIFIERS = frozenset("only just even also still really literally actually".split())  # "only ketchup" is ketchup

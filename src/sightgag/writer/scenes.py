@@ -407,7 +407,7 @@ SCENES: tuple[Scene, ...] = (
         lines=(
             Line("Kneel before {hero}. Or at least stop laughing."),
             Line("The prophecy spoke of a chosen one. It did not mention the snack breaks."),
-            Line("{hero} the Brave, First of {hero_pos} Name, Destroyer of {foil_bare}."),
+            Line("{hero} the Brave, Destroyer of {foil_bare}, Keeper of the Couch.", only=("animal", "person")),
         ),
     ),
     Scene(
@@ -472,7 +472,6 @@ SCENES: tuple[Scene, ...] = (
             "crossfit",
             "personal trainer",
             "marathon",
-            "running",
         ),
         "athlete",
         "a gym with mirrors, racks of weights and a motivational poster",
@@ -517,7 +516,7 @@ SCENES: tuple[Scene, ...] = (
         camera="low-angle shot from the mosh pit",
         medium="concert photo",
         lines=(
-            Line("Thank you, {place}! Goodnight!", speech=True),
+            Line("Thank you and goodnight! {hero} will be here all week.", speech=True),
             Line("{hero_pos} debut album: {num} tracks, all of them the same song."),
             Line("The crowd demanded an encore. {hero} demanded {treat}."),
         ),
