@@ -160,7 +160,12 @@ def drawn(panel: dict, thing: str, concept) -> bool:
     glyph = lookup(thing)
     if glyph:
         return glyph in glyphs
-    return False
+    # No glyph names it ("Zoë", "the DMV"): a cast member called so, drawn as something more than a box.
+    person = thing[:1].isupper() and len(thing.split()) == 1
+    return any(
+        thing.casefold() in member["name"].casefold() and member["glyph"] != "📦" and (person or member["glyph"] != "🧑")
+        for member in panel["cast"]
+    )
 
 
 def main() -> None:

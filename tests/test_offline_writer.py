@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -197,3 +199,152 @@ def test_small_model_drafts_are_logged_and_the_concepts_still_validate():
     assert all(exchange["response"] is not None and exchange["duration_s"] >= 0 for exchange in drafting.exchanges)
     assert concepts[0].hero.name == "José"
     assert len(concepts[0].caption.text.split()) <= MAX_CAPTION_WORDS
+
+
+# -- captions about the request, and the slips a person would not make -------------------------------
+
+REQUEST_SET = [json.loads(line) for line in (Path(__file__).parent / "data" / "requests.jsonl").read_text().splitlines()]
+
+
+def texts_of(concept: Concept) -> list[str]:
+    return [concept.title, concept.premise, concept.moment, concept.caption.text]
+
+
+def test_the_request_set_is_varied_and_every_hero_keeps_its_name(writer):
+    assert len(REQUEST_SET) >= 120
+    assert {case.get("lang") for case in REQUEST_SET} >= {None, "es", "fr", "de", "it", "pt"}
+    for case in REQUEST_SET:
+        for concept in writer.write(case["request"], [], n=3, seed=0):
+            assert case["hero"].casefold() in concept.hero.name.casefold(), (case["request"], concept.hero.name)
+
+
+@pytest.mark.parametrize(
+    "request_text, name, relation",
+    [
+        ("my son Leo building a sandcastle at the beach", "Leo", "my son"),
+        ("my sister Priya stuck in traffic", "Priya", "my sister"),
+        ("my husband Marco losing to the self-checkout machine", "Marco", "my husband"),
+        ("my mom Helen fighting the wifi router", "Helen", "my mom"),
+        ("my boss Karen stuck in a Zoom meeting", "Karen", "my boss"),
+    ],
+)
+def test_a_relation_describes_the_hero_and_never_becomes_part_of_the_name(writer, request_text, name, relation):
+    concepts = writer.write(request_text, [], n=3, seed=4)
+
+    for concept in concepts:
+        assert concept.hero.name == name
+        for text in texts_of(concept):
+            # "my son Leo" describes him; "Son Leo" on its own calls him by his relation.
+            bare = re.sub(rf"\b{relation} {name}\b", name, text, flags=re.IGNORECASE)
+            assert not re.search(rf"\b{relation.split()[1]} {name}\b", bare, re.IGNORECASE), text
+    assert any(relation in concept.premise.casefold() for concept in concepts)  # "My son Leo, building..."
+
+
+def test_an_english_title_before_a_name_stays_where_english_puts_one(writer):
+    assert writer.write("uncle Bob grilling burgers", [], n=1, seed=0)[0].hero.name == "Uncle Bob"
+    assert writer.write("grandma Rosa winning a skateboarding contest", [], n=1, seed=0)[0].hero.name == "Grandma Rosa"
+
+
+@pytest.mark.parametrize(
+    "request_text, name",
+    [
+        ("my boss Karen stuck in a Zoom meeting", "Karen"),
+        ("Santa stuck in a chimney", "Santa"),
+        ("my cat Mittens, who is fourteen and very fat, finally confronting the robot vacuum", "Mittens"),
+        ("a very small and extremely brave hamster called Nibbles defending his seeds from the pigeons", "Nibbles"),
+    ],
+)
+def test_no_verb_adverb_or_aside_ends_up_inside_a_name(writer, request_text, name):
+    for concept in writer.write(request_text, [], n=3, seed=2):
+        assert concept.hero.name == name
+        assert not re.search(r"\b(Stuck|Finally|Who|Called)\b", concept.title), concept.title
+
+
+@pytest.mark.parametrize(
+    "request_text",
+    ["a lonely sock looking for its partner", "a toaster falling in love with a waffle iron", "an owl as a lawyer"],
+)
+def test_articles_come_from_inflect_and_never_sit_before_a_possessive(writer, request_text):
+    for concept in writer.write(request_text, [], n=8, seed=1):
+        for text in texts_of(concept):
+            assert not re.search(r"\b(a|an) (good )?(its|his|her|their|my|the)\b", text, re.IGNORECASE), text
+            assert not re.search(r"\ba (owl|ostrich|octopus|iron)\b", text), text
+
+
+@pytest.mark.parametrize("request_text", ["the kids vs the vegetables", "grandpa vs a teenager", "me vs Monday"])
+def test_counted_foils_agree_with_their_number(writer, request_text):
+    for concept in writer.write(request_text, [], n=8, seed=5):
+        for text in texts_of(concept) + [member.name for member in concept.cast]:
+            assert not re.search(r"\bone (\w+ of )?\w+ies\b|\bone vegetables\b|\bof teenager\b", text), text
+            assert not re.search(r"\bdozens of (teenager|vegetable|Monday)\b", text), text
+
+
+@pytest.mark.parametrize(
+    "request_text, hero",
+    [("three pigeons running a bakery", "three pigeons"), ("my kids building a fort in the living room", "my kids")],
+)
+def test_several_heroes_take_plural_verbs_in_captions_and_titles(writer, request_text, hero):
+    for concept in writer.write(request_text, [], n=8, seed=3):
+        for text in texts_of(concept):
+            assert not re.search(rf"\b{hero} (\w+ly )?(is|isn't|has|was|does|runs|builds|stays)\b", text, re.I), text
+
+
+@pytest.mark.parametrize(
+    "request_text, name, language",
+    [
+        ("mi gato Tito como chef preparando sushi para ratones", "Tito", "Spanish"),
+        ("mon chien Rex contre le facteur", "Rex", "French"),
+        ("meine Katze Mia als Superheldin", "Mia", "German"),
+    ],
+)
+def test_a_request_in_another_language_keeps_its_name_is_written_in_english_and_says_so(
+    writer, request_text, name, language
+):
+    for concept in writer.write(request_text, [], n=3, seed=0):
+        assert concept.hero.name == name
+        assert concept.hero.kind in {"cat", "dog"}
+        assert len(concept.title.split()) <= 6  # never the whole request as a title
+        assert not any(word in concept.title.lower() for word in ("mi gato", "mon chien", "meine katze"))
+        assert concept.safety_notes and language in concept.safety_notes[0] and name in concept.safety_notes[0]
+
+
+@pytest.mark.parametrize(
+    "request_text",
+    [
+        "a rubber duck as captain of a ship",
+        "the whole IT department rebooting the internet",
+        "my grandma Rosa at her first ever heavy metal festival, judging every band",
+    ],
+)
+def test_no_title_says_the_request_back(writer, request_text):
+    asked = words(request_text)
+    runs = {tuple(asked[i : i + 4]) for i in range(len(asked) - 3)}
+    for concept in writer.write(request_text, [], n=8, seed=0):
+        said = words(concept.title)
+        assert not any(tuple(said[i : i + 4]) in runs for i in range(len(said) - 3)), concept.title
+
+
+def test_captions_are_made_of_the_requests_own_material(writer):
+    concepts = writer.write("our goldfish Bubbles planning a daring prison break from the fishbowl", [], n=3, seed=0)
+
+    for concept in concepts:
+        assert "Bubbles" in concept.caption.text or set(words(concept.caption.text)) & {"fishbowl", "escape", "spoon"}
+    assert all("fishbowl" in concept.setting for concept in concepts)
+
+
+def test_no_stock_caption_serves_more_than_three_requests(writer):
+    requests_of: dict[str, set[str]] = {}
+    for case in REQUEST_SET[:60]:
+        for concept in writer.write(case["request"], [], n=3, seed=0):
+            requests_of.setdefault(concept.caption.text, set()).add(case["request"])
+    assert max(len(requests) for requests in requests_of.values()) <= 3
+
+
+@pytest.mark.parametrize("case", REQUEST_SET[::9], ids=lambda case: case["request"][:40])
+def test_the_same_seed_gives_the_same_concepts_and_the_candidates_differ(writer, case):
+    first = writer.write(case["request"], [], n=3, seed=11)
+    again = writer.write(case["request"], [], n=3, seed=11)
+
+    assert [concept.model_dump() for concept in first] == [concept.model_dump() for concept in again]
+    assert len({concept.caption.text for concept in first}) == 3
+    assert len({concept.premise for concept in first}) == 3

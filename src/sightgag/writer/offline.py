@@ -279,7 +279,7 @@ class _Staged:
             return parse_character(self.idiom.thing.split(), [])
         # Swapping places takes someone who gives orders: a thing or a reused foil gives way to a counterpart.
         given = self.plan.foil
-        if self.device is Device.role_reversal and (given is None or given.label in used or "object" in given.groups):
+        if self.device is Device.role_reversal and (given is None or "object" in given.groups):
             return parse_character(COUNTERPARTS[_group_key(self.hero, COUNTERPARTS)].split(), [])
         if self.plan.foil is not None:
             return self.plan.foil

@@ -316,6 +316,10 @@ def plan_request(request: str, subjects: list[Subject] | None = None) -> Plan:
             words = words[at:] if at is not None else []
         if words:
             plan.foil = parse_character(words, subjects)
+    # "Mittens and Rex sharing a bed": the second hero plays against the first; the bed is only a prop.
+    if partner is not None and plan.foil is not None and not (plan.foil.is_person or "animal" in plan.foil.groups):
+        plan.props.append(plan.foil.label.removeprefix("the "))
+        plan.foil = None
     if plan.foil is None and plan.others:
         plan.foil = plan.others.pop(0)
     if plan.foil is not None:

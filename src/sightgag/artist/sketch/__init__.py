@@ -198,6 +198,7 @@ def draw_panel(
         "cast": cast,
         "effects": drawn_effects,
         "sign": [round(v / scale) for v in sign] if sign else None,
+        "scenery_props": list(scenery.props),
     }
     return image, panel
 

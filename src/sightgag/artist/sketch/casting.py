@@ -62,6 +62,18 @@ SYNONYMS = {
     "dragon": "🐉", "dinosaur": "🦖", "t-rex": "🦖", "shark": "🦈", "bear": "🐻", "lion": "🦁", "tiger": "🐅",
     "monster": "👾", "moon": "🌙", "sun": "☀️", "cloud": "☁️", "tree": "🌳", "flower": "🌸", "plant": "🪴",
     "sofa": "🛋️", "couch": "🛋️", "bed": "🛏️", "toilet": "🚽", "door": "🚪", "ladder": "🪜",
+    # What requests set heroes against.
+    "wifi router": "📡", "router": "📡", "ikea furniture": "🪑", "furniture": "🪑", "fitted sheet": "🛏️",
+    "quarterly report": "📊", "report": "📊", "internet": "🌐", "mona lisa": "🖼️", "painting": "🖼️",
+    "grammar": "📖", "homework": "📝", "taxes": "🧾", "tax": "🧾", "receipts": "🧾", "battery": "🪫",
+    "hugs": "🤗", "hug": "🤗", "orchestra": "🎻", "snack": "🍪", "vegetables": "🥦", "vegetable": "🥦", "self-checkout": "🛒",
+    "self-checkout machine": "🛒", "gps": "🗺️", "coffee machine": "☕", "smart speaker": "🔊", "ketchup": "🍅",
+    "board meeting": "📊", "sunny spot": "☀️", "synergy": "🤝", "dark": "🌑", "chimney": "🏠", "boiler": "🔥",
+    "lawn": "🌱", "tooth": "🦷", "duckling": "🐤", "ducklings": "🐤", "mount everest": "🏔️", "everest": "🏔️",
+    "eiffel tower": "🗼", "lava": "🌋", "volcano": "🌋", "bird feeder": "🪺", "traffic": "🚗",
+    "monday": "📅", "socks": "🧦", "sock": "🧦", "spider": "🕷️", "guard": "💂", "museum guard": "💂",
+    "formula 1 car": "🏎️", "race car": "🏎️", "safety car": "🚓", "pit crew": "🔧", "mute button": "🔇",
+    "frozen screen": "💻", "castle ornament": "🏰", "guard cat": "🐈", "searchlight": "🔦", "teaspoon": "🥄",
     # Things no glyph draws well: better nothing than a military helmet on grandma.
     "helmet": "", "clicker": "", "slide clicker": "", "headset": "", "slides": "", "slide": "",
 }
@@ -141,7 +153,11 @@ def lookup(text: str) -> str | None:
 
 def cast_glyph(member: CastMember, subject: Subject | None) -> str:
     """The glyph that plays a cast member: by subject kind, kind, name, appearance; else a generic one."""
-    for text in (subject.kind if subject else "", member.kind, member.name, member.appearance):
+    # "Mount Everest", "the GPS": a capitalised thing is filed as a person, but its name says what it is.
+    name = member.name
+    generic = member.kind in ("person", "") and (name.isupper() or len(name.split()) >= 2 or name.lower() in SYNONYMS)
+    texts = (member.name, member.kind) if generic else (member.kind, member.name)
+    for text in (subject.kind if subject else "", *texts, member.appearance):
         glyph = lookup(text) if text else None
         if glyph:
             return glyph
