@@ -19,7 +19,8 @@ _SINGULAR_ENDINGS = ("ss", "us", "is", "ous")
 
 @lru_cache(maxsize=4096)
 def is_plural(noun: str) -> bool:
-    """Whether a noun (or the last word of a noun phrase) is plural: "pigeons", "mice", "kids"; not "Mittens"."""
+    """Whether a noun phrase is plural: "pigeons", "mice", "office printers"; not "Mittens", not "a crew of teenagers"."""
+    noun = noun.split(" of ")[0]  # "a crew of teenagers" counts crews
     word = noun.split()[-1] if noun.split() else noun
     if not word or word[:1].isupper() or word.lower().endswith(_SINGULAR_ENDINGS):
         return False
@@ -32,8 +33,9 @@ def singular(noun: str) -> str:
     """One of a plural noun or noun phrase ("office printers" -> "office printer"); anything else as it is."""
     if not is_plural(noun):
         return noun
-    words = noun.split()
-    return " ".join(words[:-1] + [_ENGLISH.singular_noun(words[-1].lower()) or words[-1]])
+    head, of, rest = noun.partition(" of ")
+    words = head.split()
+    return " ".join(words[:-1] + [_ENGLISH.singular_noun(words[-1].lower()) or words[-1]]) + of + rest
 
 
 @lru_cache(maxsize=4096)

@@ -127,7 +127,7 @@ ADJECTIVES = frozenset(
 # "a ball of yarn" is about the yarn.
 MEASURES = frozenset(
     "ball pile bag box stack cup bowl plate slice piece herd flock swarm army pack horde gang bunch mountain "
-    "sea can jar bottle heap tower wall crate bucket loaf panel crowd team group row".split()
+    "sea can jar bottle heap tower wall crate bucket loaf panel crowd team group row crew".split()
 )
 
 # Verbs whose object is the foil (fighting X) and verbs whose object is an activity (giving a talk).
