@@ -20,6 +20,8 @@ _SINGULAR_ENDINGS = ("ss", "us", "is", "ous")
 @lru_cache(maxsize=4096)
 def is_plural(noun: str) -> bool:
     """Whether a noun phrase is plural: "pigeons", "mice", "office printers"; not "Mittens", not "a crew of teenagers"."""
+    if " and " in noun:  # "ketchup and cereal" are two things
+        return True
     noun = noun.split(" of ")[0]  # "a crew of teenagers" counts crews
     word = noun.split()[-1] if noun.split() else noun
     if not word or word[:1].isupper() or word.lower().endswith(_SINGULAR_ENDINGS):
@@ -31,7 +33,7 @@ def is_plural(noun: str) -> bool:
 @lru_cache(maxsize=4096)
 def singular(noun: str) -> str:
     """One of a plural noun or noun phrase ("office printers" -> "office printer"); anything else as it is."""
-    if not is_plural(noun):
+    if not is_plural(noun) or " and " in noun:
         return noun
     head, of, rest = noun.partition(" of ")
     words = head.split()

@@ -26,7 +26,7 @@ from sightgag.subjects import Subject
 from sightgag.writer.devices import FOIL_COMES_TO_LIFE, LIMBS, PARODIES, PARODY_KEYS, STAGINGS, Parody, Staging
 from sightgag.writer.grammar import article, gerund, past_participle, plural, singular, third_person, verb_lemma
 from sightgag.writer.jokes import DEFAULT_TREAT, GROUP_LINES, IDIOMS, LINES, TREATS, Idiom, Line, content_lemmas, fill, ties, usable
-from sightgag.writer.planner import Character, Plan, parse_character, plan_request
+from sightgag.writer.planner import INFINITIVE_VERBS, Character, Plan, parse_character, plan_request
 from sightgag.writer.request import clean_request
 from sightgag.writer.scenes import DEFAULT_SETTINGS, describe_place
 
@@ -284,10 +284,12 @@ class _Staged:
         if self.plan.foil is not None:
             return self.plan.foil
         pool = list(self.scene.foils) if self.scene else []
-        if self.plan.place and not pool:  # "stuck in traffic": the place itself is what the hero is up against
-            pool.append(self.plan.place)
-        pool += KIND_NEMESES.get(self.hero.kind, ())
-        pool += NEMESES[_group_key(self.hero, NEMESES)]
+        # "stuck in traffic", "fixing the boiler": what the request names is what the hero is up against,
+        # and better said twice than swapped for a stock nemesis from nowhere.
+        pool += [thing for thing in (self.plan.activity, self.plan.place) if thing and len(thing.split()) <= 3]
+        if not pool:
+            pool += KIND_NEMESES.get(self.hero.kind, ())
+            pool += NEMESES[_group_key(self.hero, NEMESES)]
         fresh = [foil for foil in pool if parse_character(foil.split(), []).label not in used] or pool
         # The first concept gets the most fitting foil; the others draw from the next most fitting.
         choice = fresh[0] if not used else self.rng.choice(fresh[:3])
@@ -593,8 +595,13 @@ def _place_slots(preposition: str, place: str | None) -> dict[str, str | None]:
 
 def _verb_slots(action: str | None, plural: bool) -> dict[str, str]:
     """The request's own verb in the forms a line needs: build, builds (build, for several), built, building."""
-    first = action.split()[0] if action else ""
+    words = action.split() if action else []
+    first = words[0] if words else ""
     lemma = verb_lemma(first) if first.endswith("ing") else None
+    if lemma in INFINITIVE_VERBS and words[1:2] == ["to"] and len(words) > 2:
+        lemma = words[2].lower()  # "learning to dance": the dancing is the joke
+        if not verb_lemma(lemma):
+            return {}
     if not lemma or lemma in _FLAT_VERBS:
         return {}
     return {

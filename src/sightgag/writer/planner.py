@@ -333,6 +333,7 @@ def plan_request(request: str, subjects: list[Subject] | None = None) -> Plan:
 
 
 _CALLED = re.compile(r"\b(?:called|named)\s+(?=[A-Z])")
+_TIME = re.compile(r"\d[\w:.]*|dawn|noon|midnight|night|sunrise|sunset|daybreak|o'clock")
 _APPOSITIVE = re.compile(r",\s*(?:who|which|whose|a|an|the)\b[^,]*,")
 
 
@@ -365,6 +366,8 @@ def _segment(words: list[str]) -> list[_Segment]:
             segments.append(_Segment("with", lower))
         elif lower in PLACE_PREPOSITIONS and following in NOT_PLACES:
             segments.append(_Segment("action", lower, [word]))
+        elif lower in PLACE_PREPOSITIONS and _TIME.fullmatch(following):
+            current.words.append(word)  # "mowing his lawn at 7am": a time, not a place
         elif lower in PLACE_PREPOSITIONS and following and current.kind != "topic":
             kind = (
                 "wear"
@@ -465,7 +468,7 @@ def _read_action(plan: Plan, segment: _Segment, subjects: list[Subject]) -> None
             return
     if not obj:
         return
-    if stems & _INFINITIVE_VERBS and aimed and lowered[aimed_at] == "to" and aimed_at == 0 and len(obj) > 1:
+    if stems & INFINITIVE_VERBS and aimed and lowered[aimed_at] == "to" and aimed_at == 0 and len(obj) > 1:
         # "trying to assemble IKEA furniture": what is done, and to what, is in the infinitive.
         action = plan.action
         _read_action(plan, _Segment("action", obj[0].lower(), obj), subjects)
@@ -650,7 +653,7 @@ _POSSESSIVES = frozenset("my our your his her their".split())
 _QUALIFIERS = frozenset("only just even also still really literally actually".split())  # "only ketchup" is ketchup
 _PARTICLES = frozenset("up out down together apart".split())  # "set up a smart speaker": the speaker is the object
 _QUESTION_WORDS = frozenset("who what whether why how which".split())
-_INFINITIVE_VERBS = frozenset("try attempt learn want need refuse pretend plan decide fail struggle manage".split())
+INFINITIVE_VERBS = frozenset("try attempt learn want need refuse pretend plan decide fail struggle manage".split())
 _QUANTITIES = frozenset("two three four five six seven eight nine ten twelve dozen dozens several many few both".split())
 _MASS_NOUNS = frozenset("crime gravity laundry traffic homework taxes bureaucracy capitalism wifi math time".split())
 
