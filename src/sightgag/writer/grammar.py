@@ -7,10 +7,33 @@
 
 from __future__ import annotations
 
+import sys
+from contextlib import contextmanager
 from functools import lru_cache
 
-import inflect
 from lemminflect import getAllLemmas, getInflection
+
+
+@contextmanager
+def _without_typeguard():
+    """inflect wraps its methods in typeguard's @typechecked, which re-parses inflect's source at import: one to
+    several seconds of every cold start (jaraco/inflect#212, agronholm/typeguard#468). The checks only guard the
+    argument types of inflect's own API, which this module calls with strings, so they are left out."""
+    import typeguard
+
+    checked = typeguard.typechecked
+    typeguard.typechecked = lambda target=None, **_: target if target is not None else (lambda function: function)
+    try:
+        yield
+    finally:
+        typeguard.typechecked = checked
+
+
+if "inflect" in sys.modules:
+    import inflect
+else:
+    with _without_typeguard():
+        import inflect
 
 _ENGLISH = inflect.engine()
 # inflect reads a final -s as a plural wherever it can ("cactus" -> "cactu"): these endings are singular.
