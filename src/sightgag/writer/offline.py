@@ -522,6 +522,8 @@ class _Staged:
     def _setting(self) -> str:
         if self.plan.place:
             return describe_place(self.plan.place)[:240]
+        if self.plan.foil and describe_place(self.plan.foil.name) != self.plan.foil.name:
+            return describe_place(self.plan.foil.name)[:240]  # "climbing Mount Everest" happens on Everest
         if self.parody and self.parody is PARODIES["nature documentary"]:
             return "tall grass in the wild, seen from a hide"
         if self.scene:

@@ -33,6 +33,9 @@ SYNONYMS = {
     "woman": "👩", "mom": "👩", "mother": "👩", "wife": "👩", "sister": "👩", "aunt": "👩",
     "man": "👨", "dad": "👨", "father": "👨", "husband": "👨", "brother": "👨", "uncle": "👨",
     "person": "🧑", "me": "🧑", "friend": "🧑", "human": "🧑", "self": "🧑",
+    "son": "👦", "nephew": "👦", "daughter": "👧", "niece": "👧", "boyfriend": "👨", "girlfriend": "👩",
+    "cousin": "🧑", "partner": "🧑", "roommate": "🧑", "neighbour": "🧑", "neighbor": "🧑", "landlord": "🧑",
+    "twin": "🧒", "teenager": "🧑",
     "boss": "🧑‍💼", "manager": "🧑‍💼", "coworker": "🧑‍💼", "colleague": "🧑‍💼", "accountant": "🧑‍💼",
     "accounting": "🧑‍💼", "office worker": "🧑‍💼", "ceo": "🧑‍💼", "intern": "🧑‍💼",
     "mailman": "🧑‍💼", "mail carrier": "🧑‍💼", "postman": "🧑‍💼",
@@ -130,7 +133,7 @@ def _words(text: str) -> list[str]:
     return re.findall(r"[a-zé][a-zé'-]*", text.lower())
 
 
-def lookup(text: str) -> str | None:
+def lookup(text: str, emoji_names: bool = True) -> str | None:
     """The glyph for a bit of text ("giant ball of yarn" -> 🧶), or None.
 
     Our synonyms are tried before the emoji names, longer phrases before words, and later words
@@ -140,7 +143,7 @@ def lookup(text: str) -> str | None:
     phrases = [
         " ".join(words[start : start + size]) for size in (3, 2, 1) for start in reversed(range(len(words) - size + 1))
     ]
-    for table in (SYNONYMS, _emoji_names()):
+    for table in (SYNONYMS, _emoji_names()) if emoji_names else (SYNONYMS,):
         for phrase in phrases:
             for candidate in (phrase, phrase.removesuffix("s"), phrase.removesuffix("es")):
                 glyph = table.get(candidate)
@@ -158,7 +161,8 @@ def cast_glyph(member: CastMember, subject: Subject | None) -> str:
     generic = member.kind in ("person", "") and (name.isupper() or len(name.split()) >= 2 or name.lower() in SYNONYMS)
     texts = (member.name, member.kind) if generic else (member.kind, member.name)
     for text in (subject.kind if subject else "", *texts, member.appearance):
-        glyph = lookup(text) if text else None
+        # A name is not a word: Leo is no ♌, Daisy no 🌼 (our own synonyms still know "Roomba").
+        glyph = lookup(text, emoji_names=text != member.name or not name[:1].isupper()) if text else None
         if glyph:
             return glyph
     words = set(_words(f"{member.appearance} {member.kind} {member.name}"))
