@@ -217,3 +217,9 @@ def test_a_foil_the_request_names_is_cast_with_its_own_glyph_not_a_box():
     assert cast_glyph(member("the wifi router", kind="router"), None) == "📡"
     assert cast_glyph(member("Mount Everest", kind="person"), None) == "🏔️"
     assert cast_glyph(member("Zoë", kind="person"), None) == "🧑"  # a name is still a person
+
+
+def test_a_name_is_never_read_as_an_emoji_word():
+    assert cast_glyph(member("Leo", kind="son", role="hero"), None) == "👦"  # not ♌
+    assert cast_glyph(member("Leo", kind="person", role="hero"), None) == "🧑"
+    assert cast_glyph(member("Daisy", kind="person", role="hero"), None) == "🧑"  # not 🌼

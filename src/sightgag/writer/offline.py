@@ -286,7 +286,10 @@ class _Staged:
         pool = list(self.scene.foils) if self.scene else []
         # "stuck in traffic", "fixing the boiler": what the request names is what the hero is up against,
         # and better said twice than swapped for a stock nemesis from nowhere.
-        pool += [thing for thing in (self.plan.activity, self.plan.place) if thing and len(thing.split()) <= 3]
+        if self.plan.activity and len(self.plan.activity.split()) <= 3:
+            pool.append(self.plan.activity)
+        if self.plan.place and not pool:
+            pool.append(self.plan.place)
         if not pool:
             pool += KIND_NEMESES.get(self.hero.kind, ())
             pool += NEMESES[_group_key(self.hero, NEMESES)]
@@ -382,7 +385,8 @@ class _Staged:
         titles = titles or [staging.titles[-1]]
         title = self._text(titles[0] if self.first else self.rng.choice(titles), 80)
         if title is None or _says_back(title, self.plan.request):
-            title = _title(self.hero.name if self.hero.name != "Me" else "Yours Truly")
+            names = [self.hero.label, self.hero.name] if self.hero.name != "Me" else ["Yours Truly"]
+            title = next((_title(name) for name in names if not _says_back(name, self.plan.request)), "Untitled")
         caption_line, caption_text = self._caption()
         speaker = self._hero_member().name if caption_line.speech else None
         return Concept(
@@ -426,6 +430,8 @@ class _Staged:
                 text = fill(line, self.slots)
                 if not usable(text, self.asked) or line.text in self.used_captions:
                     continue
+                if "{hero} the " in line.text and not self.hero.proper:
+                    continue  # "Waffles the Brave", never "the wizard the Brave"
                 if self.foil.plural and _SINGULAR_FOIL.search(line.text):
                     continue
                 if {"at_place", "At_place"} & line.slots() and self.foil.kind in self.slots.get("at_place", ""):

@@ -287,7 +287,9 @@ def plan_request(request: str, subjects: list[Subject] | None = None) -> Plan:
     for segment in segments[1:]:
         text = " ".join(segment.words)
         if segment.kind == "role":
-            plan.role = plan.role or _strip_determiners(segment.words) or None
+            # "as a royal guard who is very bad at standing still": the role is the royal guard
+            cut = next((i for i, word in enumerate(segment.words) if i and word.lower() in _RELATIVES), None)
+            plan.role = plan.role or _strip_determiners(segment.words[:cut]) or None
         elif segment.kind == "foil" and segment.words:
             plan.foil = plan.foil or parse_character(segment.words, subjects)
         elif segment.kind == "topic" and segment.words:
@@ -390,7 +392,7 @@ def _segment(words: list[str]) -> list[_Segment]:
             continue  # "Mittens finally confronting": the manner is not part of who she is
         elif (
             _is_verb(lower, previous=words[index - 1].lower() if index else "", following=following)
-            or _verb_after_name(word, current)
+            or _verb_after_name(word, current, following)
         ) and (current.kind != "head" or current.words):
             segments.append(_Segment("action", lower, [word]))
         elif lower in {"and", "who", "that", "which", "while"} and _is_verb(following, previous=lower):
@@ -400,11 +402,18 @@ def _segment(words: list[str]) -> list[_Segment]:
     return [segment for segment in segments if segment.words or segment.kind == "head"]
 
 
-def _verb_after_name(word: str, current: _Segment) -> bool:
-    """ "Karen stuck in traffic": a verb form right after a name ends the name."""
-    return current.kind == "head" and bool(current.words) and current.words[-1][:1].isupper() and (
-        word[:1].islower() and is_inflected_verb(word)
+def _verb_after_name(word: str, current: _Segment, following: str) -> bool:
+    """ "Karen stuck in traffic", "my dog saved from the Roomba": a verb form after a name or a noun ends it."""
+    if current.kind != "head" or not current.words or not word[:1].islower() or not is_inflected_verb(word):
+        return False
+    previous = current.words[-1].lower()
+    after_noun = (
+        word.endswith("ed")
+        and following in {"from", "by", "in", "at", "on", "with", "into", "under"}
+        and previous not in DETERMINERS
+        and "NOUN" in getAllLemmas(previous)
     )
+    return current.words[-1][:1].isupper() or after_noun
 
 
 _RELATIVES = frozenset({"who", "whose", "that", "which"})
@@ -644,7 +653,7 @@ def parse_character(words: list[str], subjects: list[Subject]) -> Character:
 
 _TRAILING_PREPOSITIONS = frozenset(
     "off on from in at with under into onto over near by behind next who that while when because until during "
-    "she he they it using".split()
+    "she he they it using like".split()
 )
 _PRONOUNS = frozenset("everyone everybody someone somebody anyone nobody everything something it them".split())
 _CAPITAL_CUTS = frozenset({"Who", "That", "While", "When"})

@@ -64,7 +64,7 @@ SCENES: tuple[Scene, ...] = (
         "the track",
         props=("racing helmet", "chequered flag"),
         extras=(("grandstand crowd", "crowd"),),
-        foils=("a Formula 1 car", "the safety car", "the pit crew"),
+        foils=("a race car", "the safety car", "the pit crew"),
         signs=("PIT LANE", "LAP {num} OF 58", "FINISH"),
         lighting="bright race-day sun, heat haze over the tarmac",
         camera="low trackside shot, motion blur",
@@ -147,7 +147,7 @@ SCENES: tuple[Scene, ...] = (
         "grill master",
         "a backyard barbecue with a smoking grill, a picnic table and string lights",
         "the grill",
-        props=("tongs", "apron"),
+        props=("hot dog on a fork", "oven mitts"),
         foils=("a flare-up", "the smoke", "a burger that won't flip"),
         signs=("KISS THE COOK",),
         lighting="warm evening light through barbecue smoke",
@@ -407,7 +407,7 @@ SCENES: tuple[Scene, ...] = (
         lines=(
             Line("Kneel before {hero}. Or at least stop laughing."),
             Line("The prophecy spoke of a chosen one. It did not mention the snack breaks."),
-            Line("{hero} the Brave, Destroyer of {foil_bare}, Keeper of the Couch.", only=("animal", "person")),
+            Line("{hero} the Brave, Destroyer of {foil_many}, Keeper of the Couch.", only=("animal", "person")),
         ),
     ),
     Scene(
