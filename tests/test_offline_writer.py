@@ -359,3 +359,11 @@ def test_the_same_seed_gives_the_same_concepts_and_the_candidates_differ(writer,
     assert [concept.model_dump() for concept in first] == [concept.model_dump() for concept in again]
     assert len({concept.caption.text for concept in first}) == 3
     assert len({concept.premise for concept in first}) == 3
+
+
+@pytest.mark.parametrize("request_text", ["a", "the", "gato vs a", "la la la", "the dog who", "at 7am"])
+def test_a_request_with_next_to_no_nouns_still_gets_three_valid_concepts(writer, request_text):
+    concepts = writer.write(request_text, [], n=3, seed=1)
+
+    assert len(concepts) == 3
+    assert all(concept.hero.name.strip() for concept in concepts)

@@ -290,7 +290,7 @@ def plan_request(request: str, subjects: list[Subject] | None = None) -> Plan:
             # "as a royal guard who is very bad at standing still": the role is the royal guard
             cut = next((i for i, word in enumerate(segment.words) if i and word.lower() in _RELATIVES), None)
             plan.role = plan.role or _strip_determiners(segment.words[:cut]) or None
-        elif segment.kind == "foil" and segment.words:
+        elif segment.kind == "foil" and _can_be_foil(segment.words):
             plan.foil = plan.foil or parse_character(segment.words, subjects)
         elif segment.kind == "topic" and segment.words:
             plan.topic = plan.topic or " ".join(_strip_determiners(segment.words).split())
@@ -316,7 +316,7 @@ def plan_request(request: str, subjects: list[Subject] | None = None) -> Plan:
         if words[0].lower() in _QUESTION_WORDS:  # "who gets the sunny spot": the sunny spot is at stake
             at = next((i for i, word in enumerate(words) if word.lower() in DETERMINERS), None)
             words = words[at:] if at is not None else []
-        if words:
+        if _can_be_foil(words):
             plan.foil = parse_character(words, subjects)
     # "Mittens and Rex sharing a bed": the second hero plays against the first; the bed is only a prop.
     if partner is not None and plan.foil is not None and not (plan.foil.is_person or "animal" in plan.foil.groups):
@@ -497,7 +497,9 @@ def _read_action(plan: Plan, segment: _Segment, subjects: list[Subject]) -> None
 
 
 def _can_be_foil(words: list[str]) -> bool:
-    """ "beating everyone", "falling asleep": no one and nothing to stand against."""
+    """ "beating everyone", "falling asleep", "vs a": no one and nothing to stand against."""
+    if all(word.lower() in DETERMINERS for word in words):
+        return False
     if len(words) != 1:
         return True
     word = words[0]
@@ -546,6 +548,8 @@ def parse_character(words: list[str], subjects: list[Subject]) -> Character:
     if lowered and lowered[0] in {"me", "myself", "i", "yours"}:
         return _me(phrase)
 
+    if all(word.lower() in DETERMINERS for word in words):  # "a", "the": nobody in particular
+        return Character(name="someone", label="someone", kind="person", phrase=phrase)
     kept = [
         word for word in words if not (word[:1].islower() and (_is_adverb(word.lower()) or word in _QUALIFIERS))
     ] or list(words)
