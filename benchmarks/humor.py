@@ -59,7 +59,7 @@ COUNTED = re.compile(
 )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def lemmas(word: str) -> frozenset[str]:
     found = {lemma.casefold() for forms in getAllLemmas(word).values() for lemma in forms}
     return frozenset(found | {word.casefold()})
@@ -133,7 +133,8 @@ def slips(concept, request: str, hero: str) -> list[str]:
         for text in texts:
             for verb in agreement.findall(text):
                 if verb.lower() in ("is", "isn't", "has", "was", "does", "doesn't") or (
-                    verb.lower().endswith("s") and getAllLemmas(verb.lower()).get("VERB", (verb.lower(),))[0] != verb.lower()
+                    verb.lower().endswith("s")
+                    and getAllLemmas(verb.lower()).get("VERB", (verb.lower(),))[0] != verb.lower()
                     and "NOUN" not in getAllLemmas(verb.lower())
                 ):
                     found.append("count mismatch")
@@ -163,7 +164,9 @@ def drawn(panel: dict, thing: str, concept) -> bool:
     # No glyph names it ("Zoë", "the DMV"): a cast member called so, drawn as something more than a box.
     person = thing[:1].isupper() and len(thing.split()) == 1
     return any(
-        thing.casefold() in member["name"].casefold() and member["glyph"] != "📦" and (person or member["glyph"] != "🧑")
+        thing.casefold() in member["name"].casefold()
+        and member["glyph"] != "📦"
+        and (person or member["glyph"] != "🧑")
         for member in panel["cast"]
     )
 
@@ -199,7 +202,9 @@ def main() -> None:
                 slip_counts[slip] += 1
                 slip_examples.setdefault(slip, f"{request!r}: {concept.title!r} / {caption!r}")
                 if args.slips:
-                    print(f"SLIP {slip}: {request!r}: {concept.title!r} / {caption!r} / {[m.name for m in concept.cast]}")
+                    print(
+                        f"SLIP {slip}: {request!r}: {concept.title!r} / {caption!r} / {[m.name for m in concept.cast]}"
+                    )
             if wanted:
                 _, panel = draw_panel(concept, args.seed + number, 256, 256)
                 all_drawn &= all(drawn(panel, thing, concept) for thing in wanted)

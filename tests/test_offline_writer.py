@@ -147,7 +147,10 @@ def test_a_bare_name_gets_an_invented_foil_and_up_to_eight_distinct_concepts(wri
 
 @pytest.mark.parametrize(
     "request_text, hero, kind",
-    [("three pigeons running a bakery", "Three pigeons", "pigeon"), ("the twins building a sandcastle", "The twins", "twin")],
+    [
+        ("three pigeons running a bakery", "Three pigeons", "pigeon"),
+        ("the twins building a sandcastle", "The twins", "twin"),
+    ],
 )
 def test_a_plural_hero_is_counted_out_of_its_kind_and_its_verbs_agree(writer, request_text, hero, kind):
     concepts = writer.write(request_text, [], n=8, seed=3)
@@ -157,7 +160,9 @@ def test_a_plural_hero_is_counted_out_of_its_kind_and_its_verbs_agree(writer, re
         for text in (concept.premise, concept.moment):
             assert not re.search(rf"^{hero}(, [^,]+,)? (stays|stands|sits|treats|squares|stares|is)\b", text), text
             assert f"being a {kind}" not in text
-    assert any(re.search(rf"^{hero}(, [^,]+,)? (stay|stand|sit|treat|square|stare)\b", c.premise + c.moment) for c in concepts)
+    assert any(
+        re.search(rf"^{hero}(, [^,]+,)? (stay|stand|sit|treat|square|stare)\b", c.premise + c.moment) for c in concepts
+    )
 
 
 def test_a_person_is_never_told_apart_by_acting_like_one_the_foil_comes_to_life_instead(writer):
@@ -204,7 +209,9 @@ def test_small_model_drafts_are_logged_and_the_concepts_still_validate():
 
 # -- captions about the request, and the slips a person would not make -------------------------------
 
-REQUEST_SET = [json.loads(line) for line in (Path(__file__).parent / "data" / "requests.jsonl").read_text().splitlines()]
+REQUEST_SET = [
+    json.loads(line) for line in (Path(__file__).parent / "data" / "requests.jsonl").read_text().splitlines()
+]
 
 
 def texts_of(concept: Concept) -> list[str]:
@@ -297,7 +304,9 @@ def test_counted_foils_agree_with_their_number(writer, request_text):
 def test_several_heroes_take_plural_verbs_in_captions_and_titles(writer, request_text, hero):
     for concept in writer.write(request_text, [], n=8, seed=3):
         for text in texts_of(concept):
-            assert not re.search(rf"\b{hero} (\w+ly )?(is|isn't|has|was|does|runs|builds|stays)\b", text, re.I), text
+            assert not re.search(
+                rf"\b{hero} (\w+ly )?(is|isn't|has|was|does|runs|builds|stays)\b", text, re.IGNORECASE
+            ), text
 
 
 @pytest.mark.parametrize(

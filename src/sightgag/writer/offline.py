@@ -25,7 +25,19 @@ from sightgag.settings import Settings
 from sightgag.subjects import Subject
 from sightgag.writer.devices import FOIL_COMES_TO_LIFE, LIMBS, PARODIES, PARODY_KEYS, STAGINGS, Parody, Staging
 from sightgag.writer.grammar import article, gerund, past_participle, plural, singular, third_person, verb_lemma
-from sightgag.writer.jokes import DEFAULT_TREAT, GROUP_LINES, IDIOMS, LINES, TREATS, Idiom, Line, content_lemmas, fill, ties, usable
+from sightgag.writer.jokes import (
+    DEFAULT_TREAT,
+    GROUP_LINES,
+    IDIOMS,
+    LINES,
+    TREATS,
+    Idiom,
+    Line,
+    content_lemmas,
+    fill,
+    ties,
+    usable,
+)
 from sightgag.writer.planner import INFINITIVE_VERBS, Character, Plan, parse_character, plan_request
 from sightgag.writer.request import clean_request
 from sightgag.writer.scenes import DEFAULT_SETTINGS, describe_place

@@ -13,9 +13,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from sightgag.subjects import Subject
 from lemminflect import getAllLemmas
 
+from sightgag.subjects import Subject
 from sightgag.writer.grammar import is_inflected_verb, is_plural, singular, verb_lemma
 from sightgag.writer.languages import gloss
 from sightgag.writer.scenes import Scene, describe_place, find_scene
@@ -625,7 +625,9 @@ def parse_character(words: list[str], subjects: list[Subject]) -> Character:
     )
     if cut is not None:
         head_words = head_words[:cut]
-    while len(head_words) > 1 and head_words[0].lower() in DETERMINERS:  # "a dragon the size of a pigeon" keeps its "the"
+    while (
+        len(head_words) > 1 and head_words[0].lower() in DETERMINERS
+    ):  # "a dragon the size of a pigeon" keeps its "the"
         head_words = head_words[1:]
     head = " ".join(head_words)
     plural = is_plural(head_words[-1]) if head_words else False
@@ -667,7 +669,9 @@ _QUALIFIERS = frozenset("only just even also still really literally actually".sp
 _PARTICLES = frozenset("up out down together apart".split())  # "set up a smart speaker": the speaker is the object
 _QUESTION_WORDS = frozenset("who what whether why how which".split())
 INFINITIVE_VERBS = frozenset("try attempt learn want need refuse pretend plan decide fail struggle manage".split())
-_QUANTITIES = frozenset("two three four five six seven eight nine ten twelve dozen dozens several many few both".split())
+_QUANTITIES = frozenset(
+    "two three four five six seven eight nine ten twelve dozen dozens several many few both".split()
+)
 _MASS_NOUNS = frozenset("crime gravity laundry traffic homework taxes bureaucracy capitalism wifi math time".split())
 
 

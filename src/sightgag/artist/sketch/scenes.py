@@ -582,8 +582,14 @@ def volcano(image, draw, rng, night) -> Scenery:
         draw.line(points, fill=(255, 90, 20), width=line * 3)
         draw.line(points, fill=(255, 210, 60), width=line)
     for _ in range(3):  # ash and smoke
-        _cloud(draw, cx + width * rng.uniform(-0.2, 0.2), top - height * rng.uniform(0.06, 0.14), width * 0.05, line,
-               fill=(120, 110, 115))
+        _cloud(
+            draw,
+            cx + width * rng.uniform(-0.2, 0.2),
+            top - height * rng.uniform(0.06, 0.14),
+            width * 0.05,
+            line,
+            fill=(120, 110, 115),
+        )
     for _ in range(6):  # flying lava rocks
         x, y, r = cx + width * rng.uniform(-0.3, 0.3), height * rng.uniform(0.02, 0.18), width * 0.012
         draw.ellipse((x - r, y - r, x + r, y + r), fill=(255, 150, 40), outline=INK, width=max(1, line // 2))
@@ -591,7 +597,10 @@ def volcano(image, draw, rng, night) -> Scenery:
     halftone(image, (0, base, width, height), (55, 42, 40))
     draw.line((0, base, width, base), fill=INK, width=line)
     return Scenery(
-        "volcano", image, sign_spot=(width * 0.05, height * 0.05, width * 0.36, height * 0.16), night=night,
+        "volcano",
+        image,
+        sign_spot=(width * 0.05, height * 0.05, width * 0.36, height * 0.16),
+        night=night,
         props=["🌋"],
     )
 
@@ -619,8 +628,12 @@ def fishbowl(image, draw, rng, night) -> Scenery:
     _landmark(image, "🏰", (0.78, 0.77), 0.2)
     _landmark(image, "🌿", (0.18, 0.8), 0.14)
     return Scenery(
-        "fishbowl", image, sign_spot=(width * 0.3, height * 0.08, width * 0.7, height * 0.17), sign_kind="banner",
-        night=night, props=["🏰", "🌿"],
+        "fishbowl",
+        image,
+        sign_spot=(width * 0.3, height * 0.08, width * 0.7, height * 0.17),
+        sign_kind="banner",
+        night=night,
+        props=["🏰", "🌿"],
     )
 
 
@@ -639,7 +652,9 @@ def race_track(image, draw, rng, night) -> Scenery:
             draw.ellipse((x - r, y - r, x + r, y + r), fill=colour)
     draw.rectangle((0, height * 0.5, width, height * 0.56), fill=(240, 240, 240), outline=INK, width=line)
     for k, x in enumerate(range(0, width, max(10, width // 16))):  # kerb
-        draw.rectangle((x, height * 0.56, x + width // 16, height * 0.6), fill=(220, 40, 40) if k % 2 else (255, 255, 255))
+        draw.rectangle(
+            (x, height * 0.56, x + width // 16, height * 0.6), fill=(220, 40, 40) if k % 2 else (255, 255, 255)
+        )
     draw.rectangle((0, height * 0.6, width, height), fill=(80, 80, 88))
     halftone(image, (0, int(height * 0.6), width, height), (66, 66, 74))
     for x in range(0, width, width // 5):  # the dashed centre line
@@ -649,8 +664,12 @@ def race_track(image, draw, rng, night) -> Scenery:
     _landmark(image, "🏁", (0.92, 0.14), 0.12)
     _landmark(image, "🏎️", (0.83, 0.64), 0.16)
     return Scenery(
-        "race track", image, sign_spot=(width * 0.3, height * 0.04, width * 0.7, height * 0.18), sign_kind="banner",
-        night=night, props=["🏁", "🏎️"],
+        "race track",
+        image,
+        sign_spot=(width * 0.3, height * 0.04, width * 0.7, height * 0.18),
+        sign_kind="banner",
+        night=night,
+        props=["🏁", "🏎️"],
     )
 
 
@@ -668,24 +687,32 @@ def video_call(image, draw, rng, night) -> Scenery:
             x0 = gap + col * (tile_w + gap * 0.5)
             y0 = gap + row * (tile_h + gap * 0.5)
             colour = _jitter(rng.choice([(200, 215, 230), (230, 210, 190), (205, 230, 205), (225, 205, 230)]), rng)
-            draw.rounded_rectangle((x0, y0, x0 + tile_w, y0 + tile_h), radius=width // 60, fill=colour, outline=INK,
-                                   width=line)
+            draw.rounded_rectangle(
+                (x0, y0, x0 + tile_w, y0 + tile_h), radius=width // 60, fill=colour, outline=INK, width=line
+            )
             if (row, col) in ((1, 1), (2, 1)):
                 continue  # the hero's tile, and the one under it where the hero's body stands
             face = faces[(row * 3 + col) % len(faces)]
             _landmark(image, face, ((x0 + tile_w / 2) / width, (y0 + tile_h * 0.55) / height), 0.13)
             drawn_faces.append(face)
-            draw.rectangle((x0 + line, y0 + tile_h - height * 0.035, x0 + tile_w * 0.4, y0 + tile_h - line),
-                           fill=(30, 30, 36))
+            draw.rectangle(
+                (x0 + line, y0 + tile_h - height * 0.035, x0 + tile_w * 0.4, y0 + tile_h - line), fill=(30, 30, 36)
+            )
     bar = (0, height * 0.9, width, height)
     draw.rectangle(bar, fill=(24, 24, 28))
     for k, x in enumerate((0.4, 0.5, 0.6)):  # mute, camera, hang up
         r = width * 0.025
-        draw.ellipse((width * x - r, height * 0.95 - r, width * x + r, height * 0.95 + r),
-                     fill=(220, 50, 50) if k == 2 else (90, 90, 100))
+        draw.ellipse(
+            (width * x - r, height * 0.95 - r, width * x + r, height * 0.95 + r),
+            fill=(220, 50, 50) if k == 2 else (90, 90, 100),
+        )
     return Scenery(
-        "video call", image, sign_spot=(width * 0.04, height * 0.905, width * 0.34, height * 0.99),
-        sign_kind="placard", night=night, props=sorted(set(drawn_faces)),
+        "video call",
+        image,
+        sign_spot=(width * 0.04, height * 0.905, width * 0.34, height * 0.99),
+        sign_kind="placard",
+        night=night,
+        props=sorted(set(drawn_faces)),
     )
 
 
@@ -713,8 +740,12 @@ def museum(image, draw, rng, night) -> Scenery:
     draw.arc((width * 0.12, height * 0.56, width * 0.5, height * 0.7), 0, 180, fill=(170, 20, 40), width=line * 2)
     draw.arc((width * 0.5, height * 0.56, width * 0.88, height * 0.7), 0, 180, fill=(170, 20, 40), width=line * 2)
     return Scenery(
-        "museum", image, sign_spot=(width * 0.33, height * 0.46, width * 0.67, height * 0.54), sign_kind="placard",
-        night=night, props=["🖼️", "🌅", "🗿"],
+        "museum",
+        image,
+        sign_spot=(width * 0.33, height * 0.46, width * 0.67, height * 0.54),
+        sign_kind="placard",
+        night=night,
+        props=["🖼️", "🌅", "🗿"],
     )
 
 
