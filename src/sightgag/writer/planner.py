@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from lemminflect import getAllLemmas
 
 from sightgag.subjects import Subject
-from sightgag.writer.grammar import is_inflected_verb, is_plural, singular, verb_lemma
+from sightgag.writer.grammar import article, is_inflected_verb, is_plural, singular, verb_lemma
 from sightgag.writer.languages import gloss
 from sightgag.writer.scenes import Scene, describe_place, find_scene
 
@@ -602,7 +602,9 @@ def parse_character(words: list[str], subjects: list[Subject]) -> Character:
             return _named(name, name, subject.kind or "person", subject, alias, phrase, descriptors)
         if name.lower() in CALENDAR:
             return _named(name, name, "calendar", None, None, phrase, descriptors)
-        return _named(name, name, PET_NAMES.get(name.lower(), "person"), None, None, phrase, descriptors)
+        # "the Roomba", "the Olympics": with "the", a capitalised word names a thing, and keeps its article.
+        label = f"the {name}" if determiner == "the" else name
+        return _named(name, label, PET_NAMES.get(name.lower(), "person"), None, None, phrase, descriptors)
     if subject is not None:
         # A subject named in lower case ("mittens vs the vacuum").
         return _named(
@@ -734,11 +736,12 @@ def _strip_determiners(words: list[str]) -> str:
 
 
 def _with_article(noun: str, definite: bool = False) -> str:
-    if not noun or noun.split()[0].lower() in DETERMINERS or noun[:1].isupper():
+    # "Paris" takes no article, "a Zoom meeting" does: a name is capitalised all through.
+    if not noun or noun.split()[0].lower() in DETERMINERS or all(word[:1].isupper() for word in noun.split()):
         return noun
     if definite:
         return f"the {noun}"
-    return ("an " if noun[0].lower() in "aeiou" else "a ") + noun
+    return article(noun)
 
 
 def _join(first: str | None, second: str) -> str:
