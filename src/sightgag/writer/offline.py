@@ -540,8 +540,10 @@ class _Staged:
     def _setting(self) -> str:
         if self.plan.place:
             return describe_place(self.plan.place)[:240]
-        if self.plan.foil and describe_place(self.plan.foil.name) != self.plan.foil.name:
-            return describe_place(self.plan.foil.name)[:240]  # "climbing Mount Everest" happens on Everest
+        # "climbing Mount Everest" happens on Everest, "running a bakery" in the bakery.
+        for named in (self.plan.foil.name if self.plan.foil else None, self.plan.activity):
+            if named and describe_place(named) != named:
+                return describe_place(named)[:240]
         if self.parody and self.parody is PARODIES["nature documentary"]:
             return "tall grass in the wild, seen from a hide"
         if self.scene:
