@@ -54,7 +54,7 @@ ARTICLE_BEFORE_POSSESSIVE = re.compile(
 COLLECTIVES = "crew army pack flock swarm herd gang horde team group bunch pile box dozen dozens wave".split()
 COUNTED = re.compile(
     rf"\b(one|a|an|dozens|dozens of|hundreds|[2-9]|two|three|four|five) (?:({'|'.join(COLLECTIVES)}) of )?"
-    r"((?:[a-z]+ ){0,2}?[a-z]+)\b(?! [a-z]+s\b)",
+    r"((?:[a-z]+ ){0,2}?[a-z]+)\b(?! [a-z]+s\b)(?!')",
     re.IGNORECASE,
 )
 
@@ -120,6 +120,8 @@ def slips(concept, request: str, hero: str) -> list[str]:
                 (word for word in words.split() if not ({"ADJ"} >= set(getAllLemmas(word)) and getAllLemmas(word))),
                 words.split()[-1],
             )
+            if ENGLISH.plural_noun(noun.lower()) == noun.lower() or noun.isupper():
+                continue  # "fish", "sheep": one word for one and many
             is_plural = ENGLISH.singular_noun(noun) is not False
             if collective and collective.lower() not in ("dozen",) and not is_plural and noun.lower() not in MASS:
                 found.append("count mismatch")  # "one crew of teenager"

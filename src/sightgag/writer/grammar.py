@@ -68,6 +68,8 @@ def plural(noun: str) -> str:
     """Many of a noun or noun phrase ("ball of yarn" -> "balls of yarn"); a plural or a name stays as it is."""
     if not noun or is_plural(noun) or noun[:1].isupper() and " " not in noun and noun.endswith("s"):
         return noun
+    if noun.isupper():  # "GPS", "DMV": an acronym takes its plural as letters do
+        return noun + ("es" if noun.endswith(("S", "X")) else "s")
     return _ENGLISH.plural_noun(noun) or noun
 
 

@@ -323,6 +323,8 @@ class _Staged:
         foil_many = foil.label if foil.plural else plural(countable)
         if foil.proper:  # "a growing wave of Zoës"
             foil_one, foil_many = foil.name, plural(foil.name)
+        if foil.name.endswith("s") and foil.name[:1].isupper() and not foil.name.isupper():
+            foil_one = None  # "the Olympics" can't be counted: no "one Olympics"
         limb = LIMBS["animal" if "animal" in hero.groups else "person" if hero.is_person else "object"]
         kind = hero.kind if "animal" in hero.groups else None
         slots = {
@@ -338,7 +340,7 @@ class _Staged:
             "Foil": _title(foil_bare),
             "FOIL": foil_bare.upper(),
             "foil_one": foil_one,
-            "Foil_one": _title(foil_one or ""),
+            "Foil_one": _title(foil_one) if foil_one else None,
             "foil_many": foil_many,
             "foil_is": "are" if foil.plural else "is",
             "foil_s": "" if foil.plural else "s",
@@ -391,7 +393,8 @@ class _Staged:
         titles = [
             title
             for title in staging.titles
-            if not _says_back(fill(Line(title), slots), self.plan.request)
+            if fill(Line(title), slots)
+            and not _says_back(fill(Line(title), slots), self.plan.request)
             and not (self.hero.plural and _SINGULAR_VERB_IN_TITLE.search(title))
         ]
         titles = titles or [staging.titles[-1]]
