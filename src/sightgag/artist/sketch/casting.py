@@ -27,6 +27,8 @@ SYNONYMS = {
     "parrot": "🦜", "bird": "🐦", "pigeon": "🐦", "goldfish": "🐟", "fish": "🐟", "turtle": "🐢", "tortoise": "🐢",
     "horse": "🐎", "pony": "🐎", "cow": "🐄", "pig": "🐖", "goat": "🐐", "sheep": "🐑", "llama": "🦙", "duck": "🦆",
     "goose": "🪿", "chicken": "🐔", "mouse": "🐁", "rat": "🐀", "snake": "🐍", "lizard": "🦎", "frog": "🐸",
+    "gecko": "🦎", "iguana": "🦎", "chameleon": "🦎", "bearded dragon": "🦎", "axolotl": "🦎", "guinea pig": "🐹",
+    "ferret": "🦦", "budgie": "🐦", "cockatoo": "🦜", "tarantula": "🕷️", "hermit crab": "🦀", "bakery": "🥐",
     "grandma": "👵", "grandmother": "👵", "granny": "👵", "nana": "👵", "abuela": "👵", "old woman": "👵",
     "grandpa": "👴", "grandfather": "👴", "old man": "👴", "abuelo": "👴",
     "baby": "👶", "toddler": "🧒", "kid": "🧒", "child": "🧒", "boy": "👦", "girl": "👧",
@@ -97,7 +99,7 @@ _BUST_STARTS = set("🧑👨👩👵👴👶🧒👦👧🦸🦹🧙🧛🧟🕵
 WORN = {"cape": r"\bcape", "mask": r"\bmask|domino", "medal": r"medal", "hat": r"\bhat\b|crown|top hat"}
 
 # A crowd in the cast is drawn as a crowd, not as one emoji.
-CROWDS = r"\b(audience|crowd|spectators?|fans|onlookers|people|students|class|jury|judges|panel|colleagues|coworkers)\b"
+CROWDS = r"\b(audience|crowd|spectators?|fans|onlookers|people|students|class|jury|judges|panel|colleagues|coworkers|guests)\b"
 
 # A personal subject's kind picks its glyph; anything unknown is drawn as a person or a thing.
 GENERIC = {"person": "🧑", "thing": "📦"}
