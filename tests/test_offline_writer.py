@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import inflect
@@ -376,3 +379,28 @@ def test_a_request_with_next_to_no_nouns_still_gets_three_valid_concepts(writer,
 
     assert len(concepts) == 3
     assert all(concept.hero.name.strip() for concept in concepts)
+
+
+def test_the_same_seed_gives_the_same_concepts_in_another_process():
+    # Another process hashes strings differently: nothing may depend on the order of a set.
+    script = (
+        "import json, sys\n"
+        "from sightgag.settings import Settings\n"
+        "from sightgag.writer.offline import OfflineWriter\n"
+        "writer = OfflineWriter(None, Settings())\n"
+        "requests = json.loads(sys.argv[1])\n"
+        "print(json.dumps([[c.model_dump(mode='json') for c in writer.write(r, [], n=3, seed=5)] for r in requests]))\n"
+    )
+    requests = json.dumps([case["request"] for case in REQUEST_SET[::12]])
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", script, requests],
+            env={**os.environ, "PYTHONHASHSEED": str(hash_seed)},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for hash_seed in (1, 2)
+    ]
+
+    assert runs[0] == runs[1] and json.loads(runs[0])
