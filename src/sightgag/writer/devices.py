@@ -64,7 +64,10 @@ STAGINGS: dict[Device, Staging] = {
             "It Looked Smaller Online",
             "Honey, I Grew the {Foil}",
         ),
-        premise="{hero_intro}{doing_} square{hero_s} up to {foil}, about forty times bigger, and refuse{hero_s} to back down.",
+        premise=(
+            "{hero_intro}{doing_} square{hero_s} up to {foil}, about forty "
+            "times bigger, and refuse{hero_s} to back down."
+        ),
         moment=(
             "{hero_name} stand{hero_s} tiny and defiant in the lower left, {limb} raised, "
             "as {foil} tower{foil_s} over the whole frame"
@@ -85,7 +88,9 @@ STAGINGS: dict[Device, Staging] = {
     ),
     Device.anthropomorphism: Staging(
         titles=("{Hero}, {Role}", "The {Role} Will See You Now", "A True Professional", "{Hero} Means Business"),
-        premise="{hero_intro} {doing_now} with the total seriousness of a seasoned professional, despite being {a_kind}.",
+        premise=(
+            "{hero_intro} {doing_now} with the total seriousness of a seasoned professional, despite being {a_kind}."
+        ),
         moment=(
             "{hero_name} stand{hero_s} upright like a person, {doing_now}, "
             "one {limb} gesturing at {foil} with complete professional gravity"
@@ -129,7 +134,9 @@ STAGINGS: dict[Device, Staging] = {
     ),
     Device.deadpan: Staging(
         titles=("Just Another Tuesday", "{Hero} Is Not Impressed", "Business as Usual", "Totally Normal Day"),
-        premise="{hero_intro}{doing_} stay{hero_s} completely unbothered while {foil} turn{foil_s} everything into chaos.",
+        premise=(
+            "{hero_intro}{doing_} stay{hero_s} completely unbothered while {foil} turn{foil_s} everything into chaos."
+        ),
         moment=(
             "{hero_name} sit{hero_s} perfectly calm, staring straight at the camera, "
             "while {foil} cause{foil_s} total chaos behind"
@@ -212,7 +219,9 @@ STAGINGS: dict[Device, Staging] = {
     ),
     Device.incongruity: Staging(
         titles=("{Hero} Has a Plan", "Nobody Asked", "An Ordinary Day for {Hero}", "{Hero} and {Foil}"),
-        premise="{hero_intro} {doing_now} as if it were the most normal thing in the world; {foil} {foil_is} not so sure.",
+        premise=(
+            "{hero_intro} {doing_now} as if it were the most normal thing in the world; {foil} {foil_is} not so sure."
+        ),
         moment="{hero_name} in the middle of the scene, {doing_now}, calmly, while {foil} watch{foil_es} from the side",
         hero_expression="calm and pleased",
         hero_pose="relaxed, mid-action",
@@ -318,7 +327,10 @@ PARODIES: dict[str, Parody] = {
 FOIL_COMES_TO_LIFE = replace(
     STAGINGS[Device.anthropomorphism],
     titles=("{Hero} Has Been Noticed", "{Foil} {Foil_has} Opinions", "A Difference of Opinion"),
-    premise="{hero_intro}{doing_} discover{hero_s} that {foil} {foil_has} a face, feelings and strong opinions about {hero}.",
+    premise=(
+        "{hero_intro}{doing_} discover{hero_s} that {foil} {foil_has} a "
+        "face, feelings and strong opinions about {hero}."
+    ),
     moment=(
         "{hero_name} freeze{hero_s} mid-gesture as {foil} look{foil_s} back with a human face, "
         "arms folded, clearly unimpressed"

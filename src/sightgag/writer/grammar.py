@@ -42,7 +42,7 @@ _SINGULAR_ENDINGS = ("ss", "us", "is", "ous")
 
 @lru_cache(maxsize=4096)
 def is_plural(noun: str) -> bool:
-    """Whether a noun phrase is plural: "pigeons", "mice", "office printers"; not "Mittens", not "a crew of teenagers"."""
+    """Whether a noun phrase is plural: "pigeons", "mice", "office printers"; not "Mittens", "a crew of kids"."""
     if " and " in noun:  # "ketchup and cereal" are two things
         return True
     noun = noun.split(" of ")[0]  # "a crew of teenagers" counts crews

@@ -24,7 +24,8 @@ _ENGLISH_WORDS = frozenset("my the a an and with for of in as vs against on at h
 
 _GLOSSARY = {
     # people and pets
-    "gato": "cat", "gata": "cat", "gatito": "kitten", "perro": "dog", "perrito": "puppy", "chat": "cat", "chatte": "cat",
+    "gato": "cat", "gata": "cat", "gatito": "kitten", "perro": "dog", "perrito": "puppy", "chat": "cat",
+    "chatte": "cat",
     "chien": "dog", "chienne": "dog", "katze": "cat", "kater": "cat", "hund": "dog", "gatto": "cat", "gatta": "cat",
     "cane": "dog", "cachorro": "dog", "cadela": "dog", "cão": "dog",
     "abuela": "grandma", "abuelo": "grandpa", "grand-mère": "grandma", "mamie": "grandma", "papi": "grandpa",
@@ -57,7 +58,9 @@ _GLOSSARY = {
     "volcán": "volcano", "volcan": "volcano", "vulkan": "volcano", "vulcano": "volcano", "vulcão": "volcano",
     # verbs, as -ing forms the planner reads
     "preparando": "preparing", "cocinando": "cooking", "cocinar": "cooking", "bailando": "dancing",
-    "cantando": "singing", "jugando": "playing", "jogando": "playing", "luchando": "fighting", "kocht": "cooking", "tanzt": "dancing", "spielt": "playing", "danse": "dancing", "joue": "playing", "chante": "singing", "comiendo": "eating", "mangeant": "eating",
+    "cantando": "singing", "jugando": "playing", "jogando": "playing", "luchando": "fighting", "kocht": "cooking",
+    "tanzt": "dancing", "spielt": "playing", "danse": "dancing", "joue": "playing", "chante": "singing",
+    "comiendo": "eating", "mangeant": "eating",
 }
 _FUNCTION_GLOSSARY = {
     "mi": "my", "mis": "my", "mon": "my", "ma": "my", "mes": "my", "mein": "my", "meine": "my", "meinen": "my",

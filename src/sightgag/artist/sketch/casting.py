@@ -71,7 +71,8 @@ SYNONYMS = {
     "wifi router": "📡", "router": "📡", "ikea furniture": "🪑", "furniture": "🪑", "fitted sheet": "🛏️",
     "quarterly report": "📊", "report": "📊", "internet": "🌐", "mona lisa": "🖼️", "painting": "🖼️",
     "grammar": "📖", "homework": "📝", "taxes": "🧾", "tax": "🧾", "receipts": "🧾", "battery": "🪫",
-    "hugs": "🤗", "hug": "🤗", "orchestra": "🎻", "snack": "🍪", "vegetables": "🥦", "vegetable": "🥦", "self-checkout": "🛒",
+    "hugs": "🤗", "hug": "🤗", "orchestra": "🎻", "snack": "🍪", "vegetables": "🥦", "vegetable": "🥦",
+    "self-checkout": "🛒",
     "self-checkout machine": "🛒", "gps": "🗺️", "coffee machine": "☕", "smart speaker": "🔊", "ketchup": "🍅",
     "board meeting": "📊", "sunny spot": "☀️", "synergy": "🤝", "dark": "🌑", "chimney": "🏠", "boiler": "🔥",
     "lawn": "🌱", "tooth": "🦷", "duckling": "🐤", "ducklings": "🐤", "mount everest": "🏔️", "everest": "🏔️",
@@ -99,7 +100,10 @@ _BUST_STARTS = set("🧑👨👩👵👴👶🧒👦👧🦸🦹🧙🧛🧟🕵
 WORN = {"cape": r"\bcape", "mask": r"\bmask|domino", "medal": r"medal", "hat": r"\bhat\b|crown|top hat"}
 
 # A crowd in the cast is drawn as a crowd, not as one emoji.
-CROWDS = r"\b(audience|crowd|spectators?|fans|onlookers|people|students|class|jury|judges|panel|colleagues|coworkers|guests)\b"
+CROWDS = (
+    r"\b(audience|crowd|spectators?|fans|onlookers|people|students|class|jury|judges|panel|colleagues|coworkers"
+    r"|guests)\b"
+)
 
 # A personal subject's kind picks its glyph; anything unknown is drawn as a person or a thing.
 GENERIC = {"person": "🧑", "thing": "📦"}

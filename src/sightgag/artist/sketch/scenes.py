@@ -827,7 +827,10 @@ KEYWORDS = {
     "subway": r"subway|metro|underground train",
     "ship": r"ship|deck|boat|sail\w*",
     "spa": r"spa|sauna|mud bath",
-    "stage": r"stage|ted|ted-style|talk|podium|lectern|concert|theat\w*|auditorium|conference|keynote|show|comedy club|awards?|opera|festival",
+    "stage": (
+        r"stage|ted|ted-style|talk|podium|lectern|concert|theat\w*|auditorium|conference|keynote|show|comedy club"
+        r"|awards?|opera|festival"
+    ),
     "space": r"space|planet|moon|orbit|galaxy|asteroid|mars|rocket|spaceship",
     "office": r"office|cubicles?|desk|meeting|boardroom|workplace|accounting|copier|printer room|interview",
     "kitchen": r"kitchen|bakery|diner|restaurant|cooking|fridge|counter",
