@@ -187,3 +187,39 @@ def test_a_gag_keeps_its_sign_clear_when_it_is_lettered_again(tmp_path):
     changed = (np.asarray(Image.open(gag.renders[0])) != np.asarray(Image.open(relettered.images[0]))).any(axis=2)
     assert changed.mean() > 0.01  # a balloon was set...
     assert changed[top:bottom, left:right].mean() < 0.1  # ...off the sign (a tail may cross it)
+
+
+@pytest.mark.parametrize(
+    "request_text, scene, glyph",
+    [
+        ("uncle Bob grilling burgers during a volcanic eruption", "volcano", "🌋"),
+        ("our goldfish Bubbles planning a daring prison break from the fishbowl", "fishbowl", "🏰"),
+        ("my cat Luna stealing the Mona Lisa from the museum", "museum", "🖼️"),
+        ("a tortoise racing in Formula 1", "race track", "🏁"),
+        ("my boss Karen stuck in a Zoom meeting", "video call", None),
+        ("my corgi Waffles as a royal guard at the palace", "castle", "🏰"),
+    ],
+)
+def test_the_place_a_request_names_is_drawn_in_every_candidate(request_text, scene, glyph):
+    from sightgag.settings import Settings
+    from sightgag.writer.offline import OfflineWriter
+
+    concepts = OfflineWriter(None, Settings()).write(request_text, [], n=3, seed=0)
+    painting = SketchArtist().paint(concepts, seeds=[0, 1, 2], width=256, height=256)
+
+    for panel in painting.details["panels"]:
+        assert panel["scene"] == scene
+        if glyph:
+            assert glyph in panel["scenery_props"]
+
+
+def test_a_foil_the_request_names_is_cast_with_its_own_glyph_not_a_box():
+    assert cast_glyph(member("the wifi router", kind="router"), None) == "📡"
+    assert cast_glyph(member("Mount Everest", kind="person"), None) == "🏔️"
+    assert cast_glyph(member("Zoë", kind="person"), None) == "🧑"  # a name is still a person
+
+
+def test_a_name_is_never_read_as_an_emoji_word():
+    assert cast_glyph(member("Leo", kind="son", role="hero"), None) == "👦"  # not ♌
+    assert cast_glyph(member("Leo", kind="person", role="hero"), None) == "🧑"
+    assert cast_glyph(member("Daisy", kind="person", role="hero"), None) == "🧑"  # not 🌼

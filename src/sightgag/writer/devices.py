@@ -38,7 +38,7 @@ class Staging:
 STAGINGS: dict[Device, Staging] = {
     Device.mock_heroic: Staging(
         titles=("{Hero} Rises", "The Last Stand of {Hero}", "{Hero} vs. {Foil}", "The Battle of {Place}"),
-        premise="{hero}{doing_} treat{hero_s} a standoff with {foil} as the final battle of an epic saga.",
+        premise="{hero_intro}{doing_} treat{hero_s} a standoff with {foil} as the final battle of an epic saga.",
         moment=(
             "{hero_name} mid-leap, cape billowing, {limb} raised at {foil}; {foil} just sit{foil_s} there, motionless"
         ),
@@ -64,7 +64,10 @@ STAGINGS: dict[Device, Staging] = {
             "It Looked Smaller Online",
             "Honey, I Grew the {Foil}",
         ),
-        premise="{hero}{doing_} square{hero_s} up to {foil}, about forty times bigger, and refuse{hero_s} to back down.",
+        premise=(
+            "{hero_intro}{doing_} square{hero_s} up to {foil}, about forty "
+            "times bigger, and refuse{hero_s} to back down."
+        ),
         moment=(
             "{hero_name} stand{hero_s} tiny and defiant in the lower left, {limb} raised, "
             "as {foil} tower{foil_s} over the whole frame"
@@ -85,7 +88,9 @@ STAGINGS: dict[Device, Staging] = {
     ),
     Device.anthropomorphism: Staging(
         titles=("{Hero}, {Role}", "The {Role} Will See You Now", "A True Professional", "{Hero} Means Business"),
-        premise="{hero} {doing_now} with the total seriousness of a seasoned professional, despite being {a_kind}.",
+        premise=(
+            "{hero_intro} {doing_now} with the total seriousness of a seasoned professional, despite being {a_kind}."
+        ),
         moment=(
             "{hero_name} stand{hero_s} upright like a person, {doing_now}, "
             "one {limb} gesturing at {foil} with complete professional gravity"
@@ -107,7 +112,7 @@ STAGINGS: dict[Device, Staging] = {
     ),
     Device.role_reversal: Staging(
         titles=("Under New Management", "The Tables Have Turned", "Who's in Charge Now", "{Hero} Runs Things Now"),
-        premise="The usual order is flipped: {hero} {hero_is} in charge and {foil} {foil_has} to obey.",
+        premise="The usual order is flipped: {hero_intro} {hero_is} in charge and {foil} {foil_has} to obey.",
         moment=(
             "{hero_name} stand{hero_s} over {foil}, {limb} pointing firmly; "
             "{foil} sit{foil_s} obediently, waiting for instructions"
@@ -129,7 +134,9 @@ STAGINGS: dict[Device, Staging] = {
     ),
     Device.deadpan: Staging(
         titles=("Just Another Tuesday", "{Hero} Is Not Impressed", "Business as Usual", "Totally Normal Day"),
-        premise="{hero}{doing_} stay{hero_s} completely unbothered while {foil} turn{foil_s} everything into chaos.",
+        premise=(
+            "{hero_intro}{doing_} stay{hero_s} completely unbothered while {foil} turn{foil_s} everything into chaos."
+        ),
         moment=(
             "{hero_name} sit{hero_s} perfectly calm, staring straight at the camera, "
             "while {foil} cause{foil_s} total chaos behind"
@@ -156,7 +163,7 @@ STAGINGS: dict[Device, Staging] = {
             "Things Got Out of Hand",
             "Day {num} of the Standoff",
         ),
-        premise="What began as {hero} versus one {foil_one} has escalated into {hero} versus an endless horde.",
+        premise="What began as {hero_intro} versus one {foil_one} has escalated into {hero} versus an endless horde.",
         moment=(
             "{hero_name} braced in the lower left, {limb} up, as a growing wave of {foil_many} pours in from the right"
         ),
@@ -194,7 +201,7 @@ STAGINGS: dict[Device, Staging] = {
     ),
     Device.parody: Staging(
         titles=("{Parody_title}",),
-        premise="{hero}{doing_} staged as {a_parody}.",
+        premise="{hero_intro}{doing_} staged as {a_parody}.",
         moment="{hero_name} posed exactly like the star of {a_parody}, with {foil} in the supporting role",
         hero_expression="dramatic, self-important",
         hero_pose="posed grandly, three-quarter view",
@@ -212,7 +219,9 @@ STAGINGS: dict[Device, Staging] = {
     ),
     Device.incongruity: Staging(
         titles=("{Hero} Has a Plan", "Nobody Asked", "An Ordinary Day for {Hero}", "{Hero} and {Foil}"),
-        premise="{hero} {doing_now} as if it were the most normal thing in the world; {foil} {foil_is} not so sure.",
+        premise=(
+            "{hero_intro} {doing_now} as if it were the most normal thing in the world; {foil} {foil_is} not so sure."
+        ),
         moment="{hero_name} in the middle of the scene, {doing_now}, calmly, while {foil} watch{foil_es} from the side",
         hero_expression="calm and pleased",
         hero_pose="relaxed, mid-action",
@@ -317,8 +326,11 @@ PARODIES: dict[str, Parody] = {
 # A person behaving like a person is no joke: with a person for a hero, the foil comes to life.
 FOIL_COMES_TO_LIFE = replace(
     STAGINGS[Device.anthropomorphism],
-    titles=("{Hero} Has Been Noticed", "{Foil} Has Opinions", "A Difference of Opinion"),
-    premise="{hero}{doing_} discover{hero_s} that {foil} {foil_has} a face, feelings and strong opinions about {hero}.",
+    titles=("{Hero} Has Been Noticed", "{Foil} {Foil_has} Opinions", "A Difference of Opinion"),
+    premise=(
+        "{hero_intro}{doing_} discover{hero_s} that {foil} {foil_has} a "
+        "face, feelings and strong opinions about {hero}."
+    ),
     moment=(
         "{hero_name} freeze{hero_s} mid-gesture as {foil} look{foil_s} back with a human face, "
         "arms folded, clearly unimpressed"

@@ -13,6 +13,8 @@ import re
 import string
 from dataclasses import dataclass
 
+from lemminflect import getAllLemmas
+
 from sightgag.concept import MAX_CAPTION_WORDS, Device
 
 
@@ -37,6 +39,9 @@ def _slots(text: str) -> frozenset[str]:
 # Device lines. Each should still be funny with the plainest filling: "Mittens", "the vacuum cleaner".
 LINES: dict[Device, tuple[Line, ...]] = {
     Device.mock_heroic: (
+        Line("They will sing of what {hero} did {at_place}."),
+        Line("Some are born to {verb}. {hero} was born to {verb} harder."),
+        Line("{hero} has {verb_ed} before. Never against {foil}."),
         Line("With great power comes great naptime."),
         Line("Not all heroes wear capes. This one insisted."),
         Line("Every hero needs a nemesis. {hero} picked {foil}."),
@@ -52,6 +57,8 @@ LINES: dict[Device, tuple[Line, ...]] = {
         Line("Legends speak of this battle. Mostly {hero} speaks of it."),
     ),
     Device.scale_mismatch: (
+        Line("{At_place} was not built for this. Neither was {hero}."),
+        Line("{hero} has {verb_ed} bigger. {hero} would like that on the record."),
         Line("It looked smaller on the website."),
         Line("{hero} has faced bigger problems. Not recently, but still."),
         Line("Technically, it's still a fair fight."),
@@ -65,6 +72,8 @@ LINES: dict[Device, tuple[Line, ...]] = {
         Line("In {hero_pos} defense, the box said 'fun size'."),
     ),
     Device.anthropomorphism: (
+        Line("{hero} {verb_s} professionally now. Invoices to follow."),
+        Line("{hero} has {num} years of experience {at_place}. Most of it supervising."),
         Line("Questions will be taken after the nap.", speech=True),
         Line("Professional. Focused. Thinking about {treat} the entire time."),
         Line("{hero} would like to circle back on {foil}.", speech=True),
@@ -79,6 +88,8 @@ LINES: dict[Device, tuple[Line, ...]] = {
         Line("I'll need this on my desk by never.", speech=True, only=("cat",)),
     ),
     Device.role_reversal: (
+        Line("{At_place}, {hero} makes the rules now."),
+        Line("{hero} will {verb} when {hero} is ready. {foil} will wait."),
         Line("Turns out {foil} {foil_is} much easier to train."),
         Line("New house rules, effective immediately."),
         Line("Somebody had to be the adult here."),
@@ -91,6 +102,9 @@ LINES: dict[Device, tuple[Line, ...]] = {
         Line("The student has become the teacher. The teacher has become a snack."),
     ),
     Device.deadpan: (
+        Line("Just another day {at_place}."),
+        Line("{hero} {verb_s} professionally now. Nobody asked why."),
+        Line("{hero} has seen {foil} before. {hero} was not impressed then either."),
         Line("Another Tuesday."),
         Line("{hero} has seen worse. {hero} has not, but would like you to think so."),
         Line("{hero} did not come here to be impressed."),
@@ -105,6 +119,8 @@ LINES: dict[Device, tuple[Line, ...]] = {
         Line("This is fine. Everything about this is fine.", speech=True),
     ),
     Device.escalation: (
+        Line("{hero} only meant to {verb} a little."),
+        Line("{hero} went {at_place} for one thing. It is now {num} things."),
         Line("It started with one {foil_one}."),
         Line("{hero} has a plan. {foil} {foil_has} numbers."),
         Line("Step one: ignore {foil}. Step two: regret step one."),
@@ -126,6 +142,8 @@ LINES: dict[Device, tuple[Line, ...]] = {
         Line("Critics are calling it 'a lot'."),
     ),
     Device.incongruity: (
+        Line("Nobody taught {hero} to {verb}. It shows."),
+        Line("Nobody expected {hero} {at_place}. Least of all {foil}."),
         Line("Somehow this was {hero_pos} idea."),
         Line("Just {hero} and {foil}. As nature intended."),
         Line("{hero} has questions. {foil} {foil_has} no answers."),
@@ -286,6 +304,24 @@ _STOPWORDS = frozenset(
 
 def content_words(text: str) -> list[str]:
     return [word for word in re.findall(r"[^\W_]+", text.casefold()) if word not in _STOPWORDS]
+
+
+@functools.lru_cache(maxsize=8192)
+def _lemmas(word: str) -> frozenset[str]:
+    return frozenset({word, *(lemma.casefold() for forms in getAllLemmas(word).values() for lemma in forms)})
+
+
+def content_lemmas(text: str) -> set[str]:
+    """The content words of a text with every lemma each may have: "planning" -> plan, planning."""
+    return set().union(set(), *(_lemmas(word) for word in content_words(text)))
+
+
+def ties(caption: str, material: set[str], names: tuple[str, ...]) -> bool:
+    """Whether a caption is about this request: it names the hero, or shares a content word (lemmatised)."""
+    folded = caption.casefold()
+    if any(re.search(rf"(?<!\w){re.escape(name.casefold())}(?!\w)", folded) for name in names if name):
+        return True
+    return bool(content_lemmas(caption) & material)
 
 
 def restates(caption: str, request: str) -> bool:

@@ -24,8 +24,21 @@ from sightgag.errors import UsageError
 from sightgag.settings import Settings
 from sightgag.subjects import Subject
 from sightgag.writer.devices import FOIL_COMES_TO_LIFE, LIMBS, PARODIES, PARODY_KEYS, STAGINGS, Parody, Staging
-from sightgag.writer.jokes import DEFAULT_TREAT, GROUP_LINES, IDIOMS, LINES, TREATS, Idiom, Line, fill, usable
-from sightgag.writer.planner import Character, Plan, parse_character, plan_request, singular
+from sightgag.writer.grammar import article, gerund, past_participle, plural, singular, third_person, verb_lemma
+from sightgag.writer.jokes import (
+    DEFAULT_TREAT,
+    GROUP_LINES,
+    IDIOMS,
+    LINES,
+    TREATS,
+    Idiom,
+    Line,
+    content_lemmas,
+    fill,
+    ties,
+    usable,
+)
+from sightgag.writer.planner import INFINITIVE_VERBS, Character, Plan, parse_character, plan_request
 from sightgag.writer.request import clean_request
 from sightgag.writer.scenes import DEFAULT_SETTINGS, describe_place
 
@@ -33,7 +46,17 @@ MAX_CANDIDATES = 8
 DRAFTS_PER_CONCEPT = 3  # small-model samples per concept when drafting is on
 
 # "{hero} has", "{hero} remains": lines that only agree with one hero ("my kids" are several).
-_SINGULAR_VERB_AFTER_HERO = re.compile(r"\{hero\} (\w+s|is|was|has)\b")
+_SINGULAR_VERB_AFTER_HERO = re.compile(r"\{hero\} (\w+ly )?(\w+s|is|isn't|was|has|does|doesn't)\b")
+# The same in titles: "{Hero} Has a Plan" is no title for "the twins".
+_SINGULAR_VERB_IN_TITLE = re.compile(r"\{Hero\} (Has|Is|Rises|Means|Runs|Was)\b")
+
+# "Who's a good {foil_bare}?": lines that only work with one foil.
+_SINGULAR_FOIL = re.compile(r"\ba (good )?\{foil_bare\}|\{foil\} (is|has|was)\b")
+# Verbs that say how things are, not what the hero does: no line about "stick" or "fall" reads well.
+_FLAT_VERBS = frozenset(
+    "be have get go do fall stick become seem feel want need try stand sit lie stay sleep "
+    "give make take hold put set look host stage run use find keep let".split()
+)
 
 # What the hero looks like when no subject describes it.
 LOOKS: dict[str, str] = {
@@ -47,6 +70,19 @@ LOOKS: dict[str, str] = {
     "kid": "a small kid with messy hair and sneakers",
     "mom": "a mom in a comfy sweater",
     "dad": "a dad in a polo shirt and cargo shorts",
+    "son": "a boy in a striped T-shirt and sneakers",
+    "daughter": "a girl with pigtails and sneakers",
+    "nephew": "a boy in a striped T-shirt and sneakers",
+    "niece": "a girl with pigtails and sneakers",
+    "brother": "a young man in a hoodie",
+    "sister": "a young woman in a denim jacket",
+    "husband": "a man in a checked shirt",
+    "wife": "a woman in a cardigan",
+    "boyfriend": "a young man in a hoodie",
+    "girlfriend": "a young woman in a denim jacket",
+    "uncle": "a big-bellied man in a Hawaiian shirt",
+    "aunt": "a woman with big earrings and a bright scarf",
+    "cousin": "a young person in a band T-shirt",
 }
 
 # Foils for requests that name none, by what the hero is: its natural enemies.
@@ -61,6 +97,27 @@ NEMESES: dict[str, tuple[str, ...]] = {
     "object": ("a pigeon", "the cat", "an instruction manual", "a very wet sponge"),
 }
 
+# Natural enemies of heroes more particular than "animal".
+KIND_NEMESES: dict[str, tuple[str, ...]] = {
+    "goldfish": ("the cat watching the bowl", "the castle ornament", "the fish food flakes"),
+    "fish": ("the cat watching the bowl", "the castle ornament", "the fish food flakes"),
+    "parrot": ("the mirror", "the cat", "a cracker"),
+    "budgie": ("the mirror", "the cat", "a cracker"),
+    "hamster": ("the exercise wheel", "the cat", "a sunflower seed"),
+    "guinea pig": ("the vacuum cleaner", "a carrot", "the cat"),
+    "rabbit": ("a carrot", "the garden hose", "the cat"),
+    "tortoise": ("a lettuce leaf", "a hare", "the garden steps"),
+    "turtle": ("a lettuce leaf", "a hare", "the garden steps"),
+    "horse": ("a carrot", "a plastic bag", "the farrier"),
+    "snake": ("a mouse", "the vet", "a mirror"),
+    "goose": ("the park ranger", "a picnic", "a jogger"),
+    "duck": ("a loaf of bread", "the park ranger", "a rubber duck"),
+    "pig": ("the mud", "the farmer", "a bucket of slop"),
+    "goat": ("a tin can", "the farmer", "the fence"),
+    "chicken": ("the fox", "the farmer", "an egg timer"),
+    "cow": ("the milking machine", "the farmer", "a fly"),
+}
+
 # Who the hero swaps places with in a role reversal.
 COUNTERPARTS: dict[str, str] = {
     "cat": "the human",
@@ -70,7 +127,7 @@ COUNTERPARTS: dict[str, str] = {
     "coworker": "the boss",
     "me": "my cat",
     "person": "the dog",
-    "object": "its owner",
+    "object": "the owner",
 }
 
 
@@ -199,8 +256,14 @@ class _Staged:
         self.idiom: Idiom | None = self._idiom() if device is Device.literalized_idiom else None
         self.parody: Parody | None = self._parody() if device is Device.parody else None
         self.foil = self._foil(used_foils)
+        self.foil_asked = self.foil is plan.foil
         used_foils.add(self.foil.label)
         self.slots = self._slots()
+        # What the hero is ("cat") ties every cat line to every cat request: only the request's other words count.
+        self.material = content_lemmas(f"{plan.request} {plan.reading}") - content_lemmas(self.hero.kind)
+        self.names = tuple(name for name in (self.hero.name, self.hero.label) if name != "Me")
+        # Saying the hero's name back is no restating ("Janet from HR" is three words of the request).
+        self.asked = re.sub(re.escape(self.hero.label), " ", plan.request, flags=re.IGNORECASE)
 
     # Choices.
 
@@ -228,12 +291,20 @@ class _Staged:
             return parse_character(self.idiom.thing.split(), [])
         # Swapping places takes someone who gives orders: a thing or a reused foil gives way to a counterpart.
         given = self.plan.foil
-        if self.device is Device.role_reversal and (given is None or given.label in used or "object" in given.groups):
+        if self.device is Device.role_reversal and (given is None or "object" in given.groups):
             return parse_character(COUNTERPARTS[_group_key(self.hero, COUNTERPARTS)].split(), [])
         if self.plan.foil is not None:
             return self.plan.foil
         pool = list(self.scene.foils) if self.scene else []
-        pool += NEMESES[_group_key(self.hero, NEMESES)]
+        # "stuck in traffic", "fixing the boiler": what the request names is what the hero is up against,
+        # and better said twice than swapped for a stock nemesis from nowhere.
+        if self.plan.activity and len(self.plan.activity.split()) <= 3:
+            pool.append(self.plan.activity)
+        if self.plan.place and not pool:
+            pool.append(self.plan.place)
+        if not pool:
+            pool += KIND_NEMESES.get(self.hero.kind, ())
+            pool += NEMESES[_group_key(self.hero, NEMESES)]
         fresh = [foil for foil in pool if parse_character(foil.split(), []).label not in used] or pool
         # The first concept gets the most fitting foil; the others draw from the next most fitting.
         choice = fresh[0] if not used else self.rng.choice(fresh[:3])
@@ -245,17 +316,21 @@ class _Staged:
         treat = TREATS.get(group, DEFAULT_TREAT) if group else DEFAULT_TREAT
         role = plan.role or (scene.role if scene else None)
         place = plan.place or (scene.place if scene else None)
-        foil_bare = re.sub(r"^(the|a|an)\s+", "", foil.label)
+        foil_bare = re.sub(r"^(the|a|an|my|our|your|his|her|their|its)\s+", "", foil.label)
         # Escalation counts foils: "one TV remote", "dozens of TV remotes".
         countable = foil_bare if len(foil_bare.split()) <= 3 else foil.kind
         foil_one = singular(countable) if foil.plural else countable
-        foil_many = foil.label if foil.plural else _plural(countable)
+        foil_many = foil.label if foil.plural else plural(countable)
         if foil.proper:  # "a growing wave of Zoës"
-            foil_one, foil_many = foil.name, _plural(foil.name)
+            foil_one, foil_many = foil.name, plural(foil.name)
+        if foil.name.endswith("s") and foil.name[:1].isupper() and not foil.name.isupper():
+            foil_one = None  # "the Olympics" can't be counted: no "one Olympics"
         limb = LIMBS["animal" if "animal" in hero.groups else "person" if hero.is_person else "object"]
         kind = hero.kind if "animal" in hero.groups else None
         slots = {
             "hero": hero.label,
+            # The first mention says who the hero is to the asker: "my son Leo", then just "Leo".
+            "hero_intro": f"{hero.relation} {hero.label}" if hero.relation else hero.label,
             "hero_name": hero.label[:1].upper() + hero.label[1:],
             "hero_pos": hero.possessive,
             "Hero": _title(hero.label if hero.name != "Me" else "Yours Truly"),
@@ -265,24 +340,25 @@ class _Staged:
             "Foil": _title(foil_bare),
             "FOIL": foil_bare.upper(),
             "foil_one": foil_one,
-            "Foil_one": _title(foil_one or ""),
+            "Foil_one": _title(foil_one) if foil_one else None,
             "foil_many": foil_many,
             "foil_is": "are" if foil.plural else "is",
             "foil_s": "" if foil.plural else "s",
             "foil_es": "" if foil.plural else "es",
             "foil_has": "have" if foil.plural else "has",
+            "Foil_has": "Have" if foil.plural else "Has",
             "topic": plan.topic,
             "TOPIC": plan.topic.upper() if plan.topic else None,
             "role": role,
             "Role": _title(role) if role else None,
-            "a_role": _article(role) if role else None,
+            "a_role": article(role) if role else None,
             "activity": plan.activity,
             "place": place,
             "Place": _title(place, inside=True) if place else None,
             "Place_title": _title(re.sub(r"^the\s+", "", place or "the living room")),
             "kind": kind,
-            "Kind": _title(_plural(hero.kind)),
-            "a_kind": _plural(hero.kind) if hero.plural else _article(hero.kind) if hero.name != "Me" else "only human",
+            "Kind": _title(plural(hero.kind)),
+            "a_kind": plural(hero.kind) if hero.plural else article(hero.kind) if hero.name != "Me" else "only human",
             # The hero's verbs agree with it: "the twins stay unbothered", "Mittens stays unbothered".
             "hero_s": "" if hero.plural else "s",
             "hero_is": "are" if hero.plural else "is",
@@ -293,6 +369,8 @@ class _Staged:
             "limb": limb,
             "doing_": f", {plan.doing}," if plan.doing else "",
             "doing_now": _doing_now(plan, role) or _invented_doing(self),
+            **_place_slots(plan.place_preposition, plan.place),
+            **_verb_slots(plan.action, hero.plural),
         }
         if self.idiom:
             slots["idiom"] = self.idiom.phrase
@@ -311,7 +389,19 @@ class _Staged:
 
     def concept(self) -> Concept:
         staging, slots = self.staging, self.slots
-        title = self._text(staging.titles[0] if self.first else self.rng.choice(staging.titles), 80)
+        # A title names the joke; one that says the request back ("The Rubber Duck, Captain of a Ship") does not.
+        titles = [
+            title
+            for title in staging.titles
+            if fill(Line(title), slots)
+            and not _says_back(fill(Line(title), slots), self.plan.request)
+            and not (self.hero.plural and _SINGULAR_VERB_IN_TITLE.search(title))
+        ]
+        titles = titles or [staging.titles[-1]]
+        title = self._text(titles[0] if self.first else self.rng.choice(titles), 80)
+        if title is None or _says_back(title, self.plan.request):
+            names = [self.hero.label, self.hero.name] if self.hero.name != "Me" else ["Yours Truly"]
+            title = next((_title(name) for name in names if not _says_back(name, self.plan.request)), "Untitled")
         caption_line, caption_text = self._caption()
         speaker = self._hero_member().name if caption_line.speech else None
         return Concept(
@@ -324,7 +414,14 @@ class _Staged:
             style=self._style(),
             caption=Caption(text=caption_text, lettering="balloon" if speaker else "caption", speaker=speaker),
             sign_text=self._sign(),
+            safety_notes=[self._language_note()] if self.plan.language else [],
         )
+
+    def _language_note(self) -> str:
+        return (
+            f"Written in English: the offline writer read this {self.plan.language} request through a small "
+            f"glossary and kept the name {self.hero.name}."
+        )[:200]
 
     def _text(self, pattern: str, limit: int) -> str | None:
         text = fill(Line(pattern), self.slots)
@@ -346,12 +443,24 @@ class _Staged:
                 if not line.fits(groups) or self.hero.plural and _SINGULAR_VERB_AFTER_HERO.search(line.text):
                     continue
                 text = fill(line, self.slots)
-                if not usable(text, self.plan.request) or line.text in self.used_captions:
+                if not usable(text, self.asked) or line.text in self.used_captions:
                     continue
-                specific = sum(
-                    slot in line.slots() for slot in ("topic", "foil", "foil_bare", "foil_one", "idiom", "role")
-                )
-                score = weight + 0.7 * specific + (0.4 if line.only else 0) + self.rng.random() * 1.6
+                if "{hero} the " in line.text and not self.hero.proper:
+                    continue  # "Waffles the Brave", never "the wizard the Brave"
+                if self.foil.plural and _SINGULAR_FOIL.search(line.text):
+                    continue
+                if {"at_place", "At_place"} & line.slots() and self.foil.kind in self.slots.get("at_place", ""):
+                    continue  # "Nobody expected Carol in the kitchen. Least of all the kitchen."
+                # The request's foil makes a line specific; one the writer invented does not.
+                own = ("topic", "idiom", "role") + (("foil", "foil_bare", "foil_one") if self.foil_asked else ())
+                specific = sum(slot in line.slots() for slot in own)
+                # A line about this request beats any stock line: the hero's name or the request's own words.
+                about = 0.0
+                if ties(text, self.material, ()):  # the request's own words: its foil, place, action
+                    about = 3.8
+                elif ties(text, set(), self.names):
+                    about = 3.0
+                score = weight + about + 0.7 * specific + (0.4 if line.only else 0) + self.rng.random() * 1.6
                 candidates.append((score, line, text))
         if not candidates:  # every line restated the request: fall back to the plainest deadpan
             candidates.append((0.0, Line("Noted."), "Noted."))
@@ -364,9 +473,9 @@ class _Staged:
         props = list(dict.fromkeys([*self.plan.props, *staging.hero_props, *(self.scene.props if self.scene else ())]))
         if self.device in (Device.mock_heroic,) or not self.scene:
             props = props[:2]
-        look = ", ".join(hero.traits) if hero.traits else LOOKS.get(hero.kind, _article(hero.kind))
+        look = ", ".join(hero.traits) if hero.traits else LOOKS.get(hero.kind, article(hero.kind))
         if hero.traits and hero.kind:
-            look = f"{_article(hero.kind)}: {look}"
+            look = f"{article(hero.kind)}: {look}"
         if hero.descriptors:
             look = f"{' '.join(hero.descriptors)} {look}" if not hero.traits else look
         if props:
@@ -434,6 +543,10 @@ class _Staged:
     def _setting(self) -> str:
         if self.plan.place:
             return describe_place(self.plan.place)[:240]
+        # "climbing Mount Everest" happens on Everest, "running a bakery" in the bakery.
+        for named in (self.plan.foil.name if self.plan.foil else None, self.plan.activity):
+            if named and describe_place(named) != named:
+                return describe_place(named)[:240]
         if self.parody and self.parody is PARODIES["nature documentary"]:
             return "tall grass in the wild, seen from a hide"
         if self.scene:
@@ -486,7 +599,7 @@ def _doing_now(plan: Plan, role: str | None) -> str | None:
     if plan.action:
         return plan.action + (f" about {plan.topic}" if plan.topic and "about" not in plan.action else "")
     if plan.role:
-        return f"working as {_article(plan.role)}"
+        return f"working as {article(plan.role)}"
     return None
 
 
@@ -495,6 +608,43 @@ def _invented_doing(staged: _Staged) -> str:
     if staged.device is Device.anthropomorphism:
         return "holding a very important meeting"
     return f"facing off with {staged.foil.label}" if staged.foil else "having a perfectly normal day"
+
+
+def _place_slots(preposition: str, place: str | None) -> dict[str, str | None]:
+    """ "at the beach", "At the beach": the place as the request put it, ready for a line."""
+    if not place:
+        return {}
+    at_place = f"{preposition} {place}"
+    return {"at_place": at_place, "At_place": at_place[:1].upper() + at_place[1:]}
+
+
+def _verb_slots(action: str | None, plural: bool) -> dict[str, str]:
+    """The request's own verb in the forms a line needs: build, builds (build, for several), built, building."""
+    words = action.split() if action else []
+    first = words[0] if words else ""
+    lemma = verb_lemma(first) if first.endswith("ing") else None
+    if lemma in INFINITIVE_VERBS and words[1:2] == ["to"] and len(words) > 2:
+        lemma = words[2].lower()  # "learning to dance": the dancing is the joke
+        if not verb_lemma(lemma):
+            return {}
+    if not lemma or lemma in _FLAT_VERBS:
+        return {}
+    return {
+        "verb": lemma,
+        "verb_s": lemma if plural else third_person(lemma),
+        "verb_ed": past_participle(lemma),
+        "Verb_ing": gerund(lemma).capitalize(),
+    }
+
+
+def _says_back(title: str | None, request: str) -> bool:
+    """Whether a title repeats four words of the request in a row."""
+    if not title:
+        return False
+    asked = re.findall(r"[^\W_]+", request.casefold())
+    said = re.findall(r"[^\W_]+", title.casefold())
+    runs = {tuple(asked[i : i + 4]) for i in range(len(asked) - 3)}
+    return any(tuple(said[i : i + 4]) in runs for i in range(len(said) - 3))
 
 
 def _box(xywh: tuple[float, ...]) -> Box:
@@ -509,24 +659,6 @@ def _title(text: str, inside: bool = False) -> str:
     return " ".join(
         word if (i or inside) and word.lower() in small else word[:1].upper() + word[1:] for i, word in enumerate(words)
     )
-
-
-def _article(noun: str) -> str:
-    if not noun:
-        return noun
-    return ("an " if noun[0].lower() in "aeiou" else "a ") + noun
-
-
-def _plural(noun: str) -> str:
-    if not noun or noun.endswith("s"):
-        return noun
-    if noun.endswith("man"):
-        return noun[:-3] + "men"
-    if noun.endswith("y") and noun[-2:-1] not in "aeiou":
-        return noun[:-1] + "ies"
-    if noun.endswith(("ch", "sh", "x")):
-        return noun + "es"
-    return noun + "s"
 
 
 def _and(items: list[str]) -> str:

@@ -13,8 +13,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from lemminflect import getAllLemmas
+
 from sightgag.subjects import Subject
-from sightgag.writer.scenes import Scene, find_scene
+from sightgag.writer.grammar import article, is_inflected_verb, is_plural, singular, verb_lemma
+from sightgag.writer.languages import gloss
+from sightgag.writer.scenes import Scene, describe_place, find_scene
 
 # What kinds of hero there are, for choosing devices and lines. Plurals are singularised first.
 ANIMALS = frozenset(
@@ -65,11 +69,18 @@ FAMILY = {
     "daughter": "daughter",
     "baby": "baby",
     "kid": "kid",
+    "niece": "niece",
+    "nephew": "nephew",
     "boyfriend": "boyfriend",
     "girlfriend": "girlfriend",
     "partner": "partner",
 }
 ELDERS = frozenset({"grandma", "grandpa"})
+# English puts these before a name as a title ("Grandma Rosa", "Uncle Bob"); every other relation is said
+# about someone ("my son Leo"): the name is Leo, and "my son" describes him.
+TITLES = frozenset(
+    "grandma granny nana nan nonna abuela oma grandpa grandad granddad abuelo opa nonno aunt auntie uncle".split()
+)
 PEOPLE = frozenset(
     "boss coworker colleague friend neighbor neighbour roommate teacher intern manager landlord barista mailman "
     "postman plumber dentist doctor nurse accountant lawyer chef man woman guy lady person baby toddler kid "
@@ -107,7 +118,7 @@ SCALE_WORDS = {
     "teeny": "tiny",
     "itty-bitty": "tiny",
 }
-DETERMINERS = frozenset("a an the this that these those some my our your his her their one".split())
+DETERMINERS = frozenset("a an the this that these those some my our your his her their its one".split())
 ADJECTIVES = frozenset(
     "angry evil suspicious sentient haunted small big old young little fat fluffy grumpy sleepy lazy cute "
     "orange black white grey gray brown red blue green golden fancy brave fierce smug confused nervous "
@@ -116,7 +127,7 @@ ADJECTIVES = frozenset(
 # "a ball of yarn" is about the yarn.
 MEASURES = frozenset(
     "ball pile bag box stack cup bowl plate slice piece herd flock swarm army pack horde gang bunch mountain "
-    "sea can jar bottle heap tower wall crate bucket loaf panel crowd team group row".split()
+    "sea can jar bottle heap tower wall crate bucket loaf panel crowd team group row crew".split()
 )
 
 # Verbs whose object is the foil (fighting X) and verbs whose object is an activity (giving a talk).
@@ -151,7 +162,7 @@ VEHICLES = frozenset(
     "skateboard motorcycle bike bicycle horse unicycle roomba surfboard skis scooter tractor segway".split()
 )
 # After these, "at/with/to/from X" is what the action is aimed at: "barking at the mailman".
-AIMED_PREPOSITIONS = frozenset({"at", "with", "to", "from", "against", "for", "into", "over", "off", "down"})
+AIMED_PREPOSITIONS = frozenset({"at", "with", "to", "from", "against", "for", "into", "over", "off", "down", "of"})
 PLACE_PREPOSITIONS = frozenset({"in", "at", "on", "inside", "under", "near", "aboard", "atop", "outside", "during"})
 # "in love", "on strike": states, not places; they read as what the hero is doing.
 NOT_PLACES = frozenset({"love", "charge", "denial", "trouble", "disguise", "strike", "fire", "time", "vain", "therapy"})
@@ -172,6 +183,7 @@ class Character:
     descriptors: list[str] = field(default_factory=list)  # "fat", "orange": for the appearance
     plural: bool = False
     phrase: str = ""  # as the request put it: "a giant ball of yarn"
+    relation: str = ""  # who the hero is to the asker, as a description: "my son" (of Leo)
 
     @property
     def groups(self) -> set[str]:
@@ -229,6 +241,8 @@ class Plan:
     scale: str | None = None  # "giant" or "tiny": the size the request gave the foil
     scene: Scene | None = None
     others: list[Character] = field(default_factory=list)  # more cast the request named
+    language: str | None = None  # the request's language when it is not English ("Spanish"): read through a gloss
+    reading: str = ""  # the request as the planner read it: in English, asides left out
 
     @property
     def doing(self) -> str:
@@ -257,26 +271,32 @@ class _Segment:
 def plan_request(request: str, subjects: list[Subject] | None = None) -> Plan:
     """Read `request` into a Plan; the hero is always found (at worst, the request's first words)."""
     subjects = subjects or []
-    words = _words(request)
+    english, language = gloss(request)
+    # An aside about the hero (", a retired accountant who irons his socks,") describes, it does not act.
+    english = _APPOSITIVE.sub(" ", english)
+    english = _CALLED.sub("", english)  # "a hamster called Nibbles" is Nibbles the hamster
+    words = _words(english)
     segments = _segment(words)
 
     head = segments[0].words if segments[0].kind == "head" else []
     hero, partner = _parse_head(head, subjects)
-    plan = Plan(request=request, hero=hero)
+    plan = Plan(request=request, hero=hero, language=language, reading=english)
     if partner:
         plan.others.append(partner)
 
     for segment in segments[1:]:
         text = " ".join(segment.words)
         if segment.kind == "role":
-            plan.role = plan.role or _strip_determiners(segment.words) or None
-        elif segment.kind == "foil" and segment.words:
+            # "as a royal guard who is very bad at standing still": the role is the royal guard
+            cut = next((i for i, word in enumerate(segment.words) if i and word.lower() in _RELATIVES), None)
+            plan.role = plan.role or _strip_determiners(segment.words[:cut]) or None
+        elif segment.kind == "foil" and _can_be_foil(segment.words):
             plan.foil = plan.foil or parse_character(segment.words, subjects)
         elif segment.kind == "topic" and segment.words:
             plan.topic = plan.topic or " ".join(_strip_determiners(segment.words).split())
         elif segment.kind == "place" and segment.words and not plan.place:
             plan.place_preposition = segment.marker
-            plan.place = _with_article(_strip_determiners(segment.words), definite=True)
+            plan.place = _with_article(" ".join(_strip_determiners(segment.words).split()[-3:]), definite=True)
         elif segment.kind == "wear" and segment.words:
             plan.props.append(_strip_determiners(segment.words))
         elif segment.kind == "with" and segment.words:
@@ -287,7 +307,7 @@ def plan_request(request: str, subjects: list[Subject] | None = None) -> Plan:
                 plan.props.append(_strip_determiners(segment.words))
         elif segment.kind == "action":
             _read_action(plan, segment, subjects)
-        elif segment.kind == "head" and text:
+        elif segment.kind in {"head", "clause"} and text:
             plan.action = _join(plan.action, text)
 
     # A topic is what a talk is against; a named partner ("José and Zoë") is the foil of last resort.
@@ -296,8 +316,12 @@ def plan_request(request: str, subjects: list[Subject] | None = None) -> Plan:
         if words[0].lower() in _QUESTION_WORDS:  # "who gets the sunny spot": the sunny spot is at stake
             at = next((i for i, word in enumerate(words) if word.lower() in DETERMINERS), None)
             words = words[at:] if at is not None else []
-        if words:
+        if _can_be_foil(words):
             plan.foil = parse_character(words, subjects)
+    # "Mittens and Rex sharing a bed": the second hero plays against the first; the bed is only a prop.
+    if partner is not None and plan.foil is not None and not (plan.foil.is_person or "animal" in plan.foil.groups):
+        plan.props.append(plan.foil.label.removeprefix("the "))
+        plan.foil = None
     if plan.foil is None and plan.others:
         plan.foil = plan.others.pop(0)
     if plan.foil is not None:
@@ -308,6 +332,11 @@ def plan_request(request: str, subjects: list[Subject] | None = None) -> Plan:
     rest = " ".join(" ".join(segment.words) for segment in segments[1:])
     plan.scene = find_scene(plan.role or "", plan.activity or "", plan.action or "", plan.place or "", rest)
     return plan
+
+
+_CALLED = re.compile(r"\b(?:called|named)\s+(?=[A-Z])")
+_TIME = re.compile(r"\d[\w:.]*|dawn|noon|midnight|night|sunrise|sunset|daybreak|o'clock")
+_APPOSITIVE = re.compile(r",\s*(?:who|which|whose|a|an|the)\b[^,]*,")
 
 
 def _words(request: str) -> list[str]:
@@ -339,6 +368,8 @@ def _segment(words: list[str]) -> list[_Segment]:
             segments.append(_Segment("with", lower))
         elif lower in PLACE_PREPOSITIONS and following in NOT_PLACES:
             segments.append(_Segment("action", lower, [word]))
+        elif lower in PLACE_PREPOSITIONS and _TIME.fullmatch(following):
+            current.words.append(word)  # "mowing his lawn at 7am": a time, not a place
         elif lower in PLACE_PREPOSITIONS and following and current.kind != "topic":
             kind = (
                 "wear"
@@ -348,15 +379,55 @@ def _segment(words: list[str]) -> list[_Segment]:
             if following in VEHICLES or words[index + 2 : index + 3] and words[index + 2].lower() in VEHICLES:
                 kind = "wear"
             segments.append(_Segment(kind, lower))
-        elif _is_verb(lower, previous=words[index - 1].lower() if index else "", following=following) and (
-            current.kind != "head" or current.words
-        ):
+        elif current.kind == "head" and current.words and lower in _RELATIVES:
+            # "a ghost who is scared of the dark", "a wizard whose spells only summon pigeons": a clause about the hero
+            if following in {"is", "are", "was"}:
+                continue
+            segments.append(_Segment("clause", lower))
+        elif current.kind == "head" and lower in {"is", "are"} and words[index - 1].lower() in _RELATIVES:
+            continue
+        elif current.kind in {"head", "clause"} and current.words and _adjective_before_object(lower, following):
+            segments.append(_Segment("action", lower, [word]))  # "a knight afraid of a tiny spider"
+        elif current.kind == "head" and word[:1].islower() and _is_adverb(lower):
+            continue  # "Mittens finally confronting": the manner is not part of who she is
+        elif (
+            _is_verb(lower, previous=words[index - 1].lower() if index else "", following=following)
+            or _verb_after_name(word, current, following)
+        ) and (current.kind != "head" or current.words):
             segments.append(_Segment("action", lower, [word]))
         elif lower in {"and", "who", "that", "which", "while"} and _is_verb(following, previous=lower):
             continue
         else:
             current.words.append(word)
     return [segment for segment in segments if segment.words or segment.kind == "head"]
+
+
+def _verb_after_name(word: str, current: _Segment, following: str) -> bool:
+    """ "Karen stuck in traffic", "my dog saved from the Roomba": a verb form after a name or a noun ends it."""
+    if current.kind != "head" or not current.words or not word[:1].islower() or not is_inflected_verb(word):
+        return False
+    previous = current.words[-1].lower()
+    after_noun = (
+        word.endswith("ed")
+        and following in {"from", "by", "in", "at", "on", "with", "into", "under"}
+        and previous not in DETERMINERS
+        and "NOUN" in getAllLemmas(previous)
+    )
+    return current.words[-1][:1].isupper() or after_noun
+
+
+_RELATIVES = frozenset({"who", "whose", "that", "which"})
+
+
+def _adjective_before_object(word: str, following: str) -> bool:
+    tags = getAllLemmas(word)
+    adjective = "ADJ" in tags or word.endswith("ed") and is_inflected_verb(word)  # "afraid", "scared"
+    return following in {"of", "about", "at", "with"} and adjective and "NOUN" not in tags
+
+
+def _is_adverb(word: str) -> bool:
+    """ "finally", "extremely": a manner word; short ones ("in", "up") are particles as often as adverbs."""
+    return word.endswith("ly") and set(getAllLemmas(word)) == {"ADV"}
 
 
 def _is_verb(word: str, previous: str = "", following: str = "") -> bool:
@@ -379,21 +450,9 @@ def _is_verb(word: str, previous: str = "", following: str = "") -> bool:
 
 
 def verb_stems(verb: str) -> set[str]:
-    """Possible base forms of a gerund or third-person verb: running -> run, chases -> chase, tries -> try."""
+    """The word and its base verb: running -> run, chases -> chase, tries -> try."""
     verb = verb.lower()
-    stems = {verb}
-    if verb.endswith("ing"):
-        stem = verb[:-3]
-        stems |= {stem, stem + "e"}
-        if len(stem) > 2 and stem[-1] == stem[-2]:
-            stems.add(stem[:-1])
-    elif verb.endswith("ies"):
-        stems.add(verb[:-3] + "y")
-    elif verb.endswith("es"):
-        stems |= {verb[:-1], verb[:-2]}
-    elif verb.endswith("s"):
-        stems.add(verb[:-1])
-    return stems
+    return {verb, verb_lemma(verb) or verb}
 
 
 def _read_action(plan: Plan, segment: _Segment, subjects: list[Subject]) -> None:
@@ -410,23 +469,54 @@ def _read_action(plan: Plan, segment: _Segment, subjects: list[Subject]) -> None
     first_article = next((i for i, word in enumerate(lowered) if word in DETERMINERS), len(lowered))
     aimed = aimed_at is not None and aimed_at <= first_article
     obj = rest[aimed_at + 1 :] if aimed else rest
+    while obj and obj[0].lower() in _PARTICLES:
+        obj = obj[1:]
+    _find_place_in(plan, obj)
     if verb.lower() in {"in", "on"}:  # "on strike", "in love": a state, and maybe who it is with
         if not aimed:
             return
     if not obj:
         return
-    if stems & _INFINITIVE_VERBS and aimed and lowered[aimed_at] == "to" and aimed_at == 0 and len(obj) > 1:
+    if stems & INFINITIVE_VERBS and aimed and lowered[aimed_at] == "to" and aimed_at == 0 and len(obj) > 1:
         # "trying to assemble IKEA furniture": what is done, and to what, is in the infinitive.
         action = plan.action
         _read_action(plan, _Segment("action", obj[0].lower(), obj), subjects)
         plan.action = action
         return
+    # "defending the seeds from the pigeons": the pigeons are the foil, the seeds are at stake.
+    lowered_obj = [word.lower() for word in obj]
+    if stems & _PROTECT_VERBS and "from" in lowered_obj[1:] and plan.foil is None:
+        plan.foil = parse_character(obj[lowered_obj.index("from", 1) + 1 :], subjects)
+        return
     # "losing to the GPS": whoever you lose to is the foil.
     opponent = aimed and (lowered[aimed_at] in {"at", "with", "against", "from"} or "lose" in stems)
     if stems & ACTIVITY_VERBS and not opponent:
         plan.activity = plan.activity or _strip_determiners(obj)
-    elif plan.foil is None:
+    elif plan.foil is None and _can_be_foil(obj):
         plan.foil = parse_character(obj, subjects)
+
+
+def _can_be_foil(words: list[str]) -> bool:
+    """ "beating everyone", "falling asleep", "vs a": no one and nothing to stand against."""
+    if all(word.lower() in DETERMINERS for word in words):
+        return False
+    if len(words) != 1:
+        return True
+    word = words[0]
+    tags = getAllLemmas(word.lower())
+    return word.lower() not in _PRONOUNS and (word[:1].isupper() or not tags or "NOUN" in tags)
+
+
+def _find_place_in(plan: Plan, words: list[str]) -> None:
+    """ "a prison break from the fishbowl": the place at the end of an action is still where it happens."""
+    lowered = [word.lower() for word in words]
+    for at, word in enumerate(lowered):
+        if word in {"from", "in", "at", "inside", "on"} and at + 1 < len(words) and not plan.place:
+            place = _strip_determiners(words[at + 1 :])
+            if place and describe_place(place) != place:
+                plan.place_preposition = word if word != "from" else "in"
+                plan.place = _with_article(place, definite=True)
+            return
 
 
 def _parse_head(words: list[str], subjects: list[Subject]) -> tuple[Character, Character | None]:
@@ -436,9 +526,17 @@ def _parse_head(words: list[str], subjects: list[Subject]) -> tuple[Character, C
     lowered = [word.lower() for word in words]
     if "and" in lowered[1:] or "&" in lowered[1:]:
         split = next(i for i, word in enumerate(lowered) if word in {"and", "&"} and i > 0)
-        if words[split + 1 :]:
+        # "a very small and extremely brave hamster" is one hero; "José and Zoë" are two.
+        describing = all(word in DETERMINERS or _describes(word) for word in lowered[:split])
+        if words[split + 1 :] and not describing:
             return parse_character(words[:split], subjects), parse_character(words[split + 1 :], subjects)
     return parse_character(words, subjects), None
+
+
+def _describes(word: str) -> bool:
+    """An adjective or adverb that is no noun: "small", "extremely"."""
+    tags = set(getAllLemmas(word))
+    return "ADJ" in tags or tags == {"ADV"}
 
 
 def parse_character(words: list[str], subjects: list[Subject]) -> Character:
@@ -450,6 +548,13 @@ def parse_character(words: list[str], subjects: list[Subject]) -> Character:
     if lowered and lowered[0] in {"me", "myself", "i", "yours"}:
         return _me(phrase)
 
+    if all(word.lower() in DETERMINERS for word in words):  # "a", "the": nobody in particular
+        return Character(name="someone", label="someone", kind="person", phrase=phrase)
+    kept = [
+        word for word in words if not (word[:1].islower() and (_is_adverb(word.lower()) or word in _QUALIFIERS))
+    ] or list(words)
+    if len(kept) < len(words):
+        words, lowered = kept, [word.lower() for word in kept]
     determiner = lowered[0] if lowered and lowered[0] in DETERMINERS else None
     body = words[1:] if determiner else list(words)
     descriptors = [word.lower() for word in body if word.lower() in ADJECTIVES or word.lower() in SCALE_WORDS]
@@ -478,22 +583,28 @@ def parse_character(words: list[str], subjects: list[Subject]) -> Character:
         first_name_at = len(core)
         while first_name_at > 0 and core[first_name_at - 1][:1].isupper():
             first_name_at -= 1
+        # "our CEO Greg": a title in capitals says what the hero is, it is not part of the name.
+        while first_name_at < len(core) - 1 and core[first_name_at].isupper() and len(core[first_name_at]) > 1:
+            first_name_at += 1
         before = [word for word in core_lower[:first_name_at] if word not in DETERMINERS]
         name = " ".join(core[first_name_at:])
-        if before and before[-1] in FAMILY:
-            kind = FAMILY[before[-1]]
+        relation = before[-1].removesuffix("-in-law") if before else ""
+        if relation in TITLES and len(before) == 1:
             label = f"{before[-1].capitalize()} {name}"
-            return _named(label, label, kind, subject, alias, phrase, descriptors)
+            return _named(label, label, FAMILY[relation], subject, alias, phrase, descriptors)
         if before:
-            kind = singular(before[-1])
-            if kind in FAMILY:
-                kind = FAMILY[kind]
-            return _named(name, name, kind, subject, alias, phrase, descriptors + before[:-1])
+            kind = FAMILY.get(relation) or singular(relation)
+            described = _named(name, name, kind, subject, alias, phrase, descriptors + before[:-1])
+            if determiner in _POSSESSIVES:  # "my son", "our goldfish": who the hero is to the asker
+                described.relation = f"{determiner} {before[-1]}"
+            return described
         if subject is not None:
             return _named(name, name, subject.kind or "person", subject, alias, phrase, descriptors)
         if name.lower() in CALENDAR:
             return _named(name, name, "calendar", None, None, phrase, descriptors)
-        return _named(name, name, PET_NAMES.get(name.lower(), "person"), None, None, phrase, descriptors)
+        # "the Roomba", "the Olympics": with "the", a capitalised word names a thing, and keeps its article.
+        label = f"the {name}" if determiner == "the" else name
+        return _named(name, label, PET_NAMES.get(name.lower(), "person"), None, None, phrase, descriptors)
     if subject is not None:
         # A subject named in lower case ("mittens vs the vacuum").
         return _named(
@@ -511,12 +622,17 @@ def parse_character(words: list[str], subjects: list[Subject]) -> Character:
     else:
         head_words = core
     # "a glass off the table": the thing is the glass.
-    cut = next((i for i, word in enumerate(head_words) if i > 0 and word.lower() in _TRAILING_PREPOSITIONS), None)
+    cut = next(
+        (i for i, word in enumerate(head_words) if i > 0 and word in _TRAILING_PREPOSITIONS | _CAPITAL_CUTS), None
+    )
     if cut is not None:
         head_words = head_words[:cut]
-    head_words = [word for word in head_words if word.lower() not in DETERMINERS] or head_words
+    while (
+        len(head_words) > 1 and head_words[0].lower() in DETERMINERS
+    ):  # "a dragon the size of a pigeon" keeps its "the"
+        head_words = head_words[1:]
     head = " ".join(head_words)
-    plural = _is_plural(head_words[-1]) if head_words else False
+    plural = is_plural(head_words[-1]) if head_words else False
     # Compound nouns keep both words ("waffle iron", "office printer"); the kind is never longer,
     # and never counts ("three pigeons" are pigeons).
     counted = [word.lower() for word in head_words[-2:] if word.lower() not in _QUANTITIES]
@@ -543,10 +659,21 @@ def parse_character(words: list[str], subjects: list[Subject]) -> Character:
     )
 
 
-_TRAILING_PREPOSITIONS = frozenset("off on from in at with under into onto over near by behind next who that".split())
+_TRAILING_PREPOSITIONS = frozenset(
+    "off on from in at with under into onto over near by behind next who that while when because until during "
+    "she he they it using like".split()
+)
+_PRONOUNS = frozenset("everyone everybody someone somebody anyone nobody everything something it them".split())
+_CAPITAL_CUTS = frozenset({"Who", "That", "While", "When"})
+_PROTECT_VERBS = frozenset("defend protect save guard rescue shield hide".split())
+_POSSESSIVES = frozenset("my our your his her their".split())
+_QUALIFIERS = frozenset("only just even also still really literally actually".split())  # "only ketchup" is ketchup
+_PARTICLES = frozenset("up out down together apart".split())  # "set up a smart speaker": the speaker is the object
 _QUESTION_WORDS = frozenset("who what whether why how which".split())
-_INFINITIVE_VERBS = frozenset("try attempt learn want need refuse pretend plan decide fail struggle manage".split())
-_QUANTITIES = frozenset("two three four five six seven eight nine ten twelve dozen dozens several many few both".split())
+INFINITIVE_VERBS = frozenset("try attempt learn want need refuse pretend plan decide fail struggle manage".split())
+_QUANTITIES = frozenset(
+    "two three four five six seven eight nine ten twelve dozen dozens several many few both".split()
+)
 _MASS_NOUNS = frozenset("crime gravity laundry traffic homework taxes bureaucracy capitalism wifi math time".split())
 
 
@@ -609,34 +736,12 @@ def _strip_determiners(words: list[str]) -> str:
 
 
 def _with_article(noun: str, definite: bool = False) -> str:
-    if not noun or noun.split()[0].lower() in DETERMINERS or noun[:1].isupper():
+    # "Paris" takes no article, "a Zoom meeting" does: a name is capitalised all through.
+    if not noun or noun.split()[0].lower() in DETERMINERS or all(word[:1].isupper() for word in noun.split()):
         return noun
     if definite:
         return f"the {noun}"
-    return ("an " if noun[0].lower() in "aeiou" else "a ") + noun
-
-
-def _is_plural(word: str) -> bool:
-    word = word.lower()
-    return (
-        len(word) > 3
-        and word.endswith("s")
-        and not word.endswith(("ss", "us", "is"))
-        or word in {"people", "mice", "geese", "children"}
-    )
-
-
-def singular(word: str) -> str:
-    irregular = {"people": "person", "mice": "mouse", "geese": "goose", "children": "child", "teeth": "tooth"}
-    if word in irregular:
-        return irregular[word]
-    if not _is_plural(word):
-        return word
-    if word.endswith("ies"):
-        return word[:-3] + "y"
-    if word.endswith(("ches", "shes", "xes", "sses")):
-        return word[:-2]
-    return word[:-1]
+    return article(noun)
 
 
 def _join(first: str | None, second: str) -> str:

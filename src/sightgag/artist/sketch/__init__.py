@@ -23,7 +23,7 @@ from PIL import Image, ImageDraw
 
 from sightgag.artist.base import Painting, Progress
 from sightgag.artist.sketch import effects
-from sightgag.artist.sketch.casting import cast_glyph, face_of, is_bust, is_crowd, lookup, worn
+from sightgag.artist.sketch.casting import GENERIC, cast_glyph, face_of, is_bust, is_crowd, lookup, worn
 from sightgag.artist.sketch.crowds import draw_crowd
 from sightgag.artist.sketch.figures import Actor, figure, glyph_art, person, suited, with_outline
 from sightgag.artist.sketch.scenes import draw_scene, is_night, pick_scene
@@ -125,6 +125,12 @@ def draw_panel(
     drawn_effects: list[str] = []
 
     roles = _cast(concept, subjects, w, h)
+    # "Pinky vs the submarine": a foil that is the place itself is already drawn as the scene, not as a box.
+    roles = [
+        role
+        for role in roles
+        if not (role.member.role == "foil" and role.glyph == GENERIC["thing"] and pick_scene(role.member.name) == scene)
+    ]
     hero = next(role for role in roles if role.member.role == "hero")
     foil = next((role for role in roles if role.member.role == "foil" and role.build != "crowd"), None)
     _stage_device(device, hero, foil, w, h)
@@ -202,6 +208,7 @@ def draw_panel(
         "cast": cast,
         "effects": drawn_effects,
         "sign": [round(v / scale) for v in sign] if sign else None,
+        "scenery_props": list(scenery.props),
     }
     return image, panel
 

@@ -27,12 +27,17 @@ SYNONYMS = {
     "parrot": "🦜", "bird": "🐦", "pigeon": "🐦", "goldfish": "🐟", "fish": "🐟", "turtle": "🐢", "tortoise": "🐢",
     "horse": "🐎", "pony": "🐎", "cow": "🐄", "pig": "🐖", "goat": "🐐", "sheep": "🐑", "llama": "🦙", "duck": "🦆",
     "goose": "🪿", "chicken": "🐔", "mouse": "🐁", "rat": "🐀", "snake": "🐍", "lizard": "🦎", "frog": "🐸",
+    "gecko": "🦎", "iguana": "🦎", "chameleon": "🦎", "bearded dragon": "🦎", "axolotl": "🦎", "guinea pig": "🐹",
+    "ferret": "🦦", "budgie": "🐦", "cockatoo": "🦜", "tarantula": "🕷️", "hermit crab": "🦀", "bakery": "🥐",
     "grandma": "👵", "grandmother": "👵", "granny": "👵", "nana": "👵", "abuela": "👵", "old woman": "👵",
     "grandpa": "👴", "grandfather": "👴", "old man": "👴", "abuelo": "👴",
     "baby": "👶", "toddler": "🧒", "kid": "🧒", "child": "🧒", "boy": "👦", "girl": "👧",
     "woman": "👩", "mom": "👩", "mother": "👩", "wife": "👩", "sister": "👩", "aunt": "👩",
     "man": "👨", "dad": "👨", "father": "👨", "husband": "👨", "brother": "👨", "uncle": "👨",
     "person": "🧑", "me": "🧑", "friend": "🧑", "human": "🧑", "self": "🧑",
+    "son": "👦", "nephew": "👦", "daughter": "👧", "niece": "👧", "boyfriend": "👨", "girlfriend": "👩",
+    "cousin": "🧑", "partner": "🧑", "roommate": "🧑", "neighbour": "🧑", "neighbor": "🧑", "landlord": "🧑",
+    "twin": "🧒", "teenager": "🧑",
     "boss": "🧑‍💼", "manager": "🧑‍💼", "coworker": "🧑‍💼", "colleague": "🧑‍💼", "accountant": "🧑‍💼",
     "accounting": "🧑‍💼", "office worker": "🧑‍💼", "ceo": "🧑‍💼", "intern": "🧑‍💼",
     "mailman": "🧑‍💼", "mail carrier": "🧑‍💼", "postman": "🧑‍💼",
@@ -62,6 +67,19 @@ SYNONYMS = {
     "dragon": "🐉", "dinosaur": "🦖", "t-rex": "🦖", "shark": "🦈", "bear": "🐻", "lion": "🦁", "tiger": "🐅",
     "monster": "👾", "moon": "🌙", "sun": "☀️", "cloud": "☁️", "tree": "🌳", "flower": "🌸", "plant": "🪴",
     "sofa": "🛋️", "couch": "🛋️", "bed": "🛏️", "toilet": "🚽", "door": "🚪", "ladder": "🪜",
+    # What requests set heroes against.
+    "wifi router": "📡", "router": "📡", "ikea furniture": "🪑", "furniture": "🪑", "fitted sheet": "🛏️",
+    "quarterly report": "📊", "report": "📊", "internet": "🌐", "mona lisa": "🖼️", "painting": "🖼️",
+    "grammar": "📖", "homework": "📝", "taxes": "🧾", "tax": "🧾", "receipts": "🧾", "battery": "🪫",
+    "hugs": "🤗", "hug": "🤗", "orchestra": "🎻", "snack": "🍪", "vegetables": "🥦", "vegetable": "🥦",
+    "self-checkout": "🛒",
+    "self-checkout machine": "🛒", "gps": "🗺️", "coffee machine": "☕", "smart speaker": "🔊", "ketchup": "🍅",
+    "board meeting": "📊", "sunny spot": "☀️", "synergy": "🤝", "dark": "🌑", "chimney": "🏠", "boiler": "🔥",
+    "lawn": "🌱", "tooth": "🦷", "duckling": "🐤", "ducklings": "🐤", "mount everest": "🏔️", "everest": "🏔️",
+    "eiffel tower": "🗼", "lava": "🌋", "volcano": "🌋", "bird feeder": "🪺", "traffic": "🚗",
+    "monday": "📅", "socks": "🧦", "sock": "🧦", "spider": "🕷️", "guard": "💂", "museum guard": "💂",
+    "formula 1 car": "🏎️", "race car": "🏎️", "safety car": "🚓", "pit crew": "🔧", "mute button": "🔇",
+    "frozen screen": "💻", "castle ornament": "🏰", "guard cat": "🐈", "searchlight": "🔦", "teaspoon": "🥄",
     # Things no glyph draws well: better nothing than a military helmet on grandma.
     "helmet": "", "clicker": "", "slide clicker": "", "headset": "", "slides": "", "slide": "",
 }
@@ -82,7 +100,10 @@ _BUST_STARTS = set("🧑👨👩👵👴👶🧒👦👧🦸🦹🧙🧛🧟🕵
 WORN = {"cape": r"\bcape", "mask": r"\bmask|domino", "medal": r"medal", "hat": r"\bhat\b|crown|top hat"}
 
 # A crowd in the cast is drawn as a crowd, not as one emoji.
-CROWDS = r"\b(audience|crowd|spectators?|fans|onlookers|people|students|class|jury|judges|panel|colleagues|coworkers)\b"
+CROWDS = (
+    r"\b(audience|crowd|spectators?|fans|onlookers|people|students|class|jury|judges|panel|colleagues|coworkers"
+    r"|guests)\b"
+)
 
 # A personal subject's kind picks its glyph; anything unknown is drawn as a person or a thing.
 GENERIC = {"person": "🧑", "thing": "📦"}
@@ -118,7 +139,7 @@ def _words(text: str) -> list[str]:
     return re.findall(r"[a-zé][a-zé'-]*", text.lower())
 
 
-def lookup(text: str) -> str | None:
+def lookup(text: str, emoji_names: bool = True) -> str | None:
     """The glyph for a bit of text ("giant ball of yarn" -> 🧶), or None.
 
     Our synonyms are tried before the emoji names, longer phrases before words, and later words
@@ -128,7 +149,7 @@ def lookup(text: str) -> str | None:
     phrases = [
         " ".join(words[start : start + size]) for size in (3, 2, 1) for start in reversed(range(len(words) - size + 1))
     ]
-    for table in (SYNONYMS, _emoji_names()):
+    for table in (SYNONYMS, _emoji_names()) if emoji_names else (SYNONYMS,):
         for phrase in phrases:
             for candidate in (phrase, phrase.removesuffix("s"), phrase.removesuffix("es")):
                 glyph = table.get(candidate)
@@ -141,8 +162,13 @@ def lookup(text: str) -> str | None:
 
 def cast_glyph(member: CastMember, subject: Subject | None) -> str:
     """The glyph that plays a cast member: by subject kind, kind, name, appearance; else a generic one."""
-    for text in (subject.kind if subject else "", member.kind, member.name, member.appearance):
-        glyph = lookup(text) if text else None
+    # "Mount Everest", "the GPS": a capitalised thing is filed as a person, but its name says what it is.
+    name = member.name
+    generic = member.kind in ("person", "") and (name.isupper() or len(name.split()) >= 2 or name.lower() in SYNONYMS)
+    texts = (member.name, member.kind) if generic else (member.kind, member.name)
+    for text in (subject.kind if subject else "", *texts, member.appearance):
+        # A name is not a word: Leo is no ♌, Daisy no 🌼 (our own synonyms still know "Roomba").
+        glyph = lookup(text, emoji_names=text != member.name or not name[:1].isupper()) if text else None
         if glyph:
             return glyph
     words = set(_words(f"{member.appearance} {member.kind} {member.name}"))

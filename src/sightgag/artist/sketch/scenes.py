@@ -11,10 +11,12 @@ import math
 import random
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from PIL import Image, ImageDraw
+
+from sightgag.artist.sketch.figures import glyph_art, with_outline
 
 INK = (28, 28, 34)
 Colour = tuple[int, int, int]
@@ -30,6 +32,7 @@ class Scenery:
     sign_spot: Pixels | None = None
     sign_kind: str = "placard"  # placard, banner, screen or poster
     night: bool = False
+    props: list[str] = field(default_factory=list)  # OpenMoji glyphs drawn into the place: 🌋, 🏰, 🖼️
 
 
 Scene = Callable[[Image.Image, ImageDraw.ImageDraw, random.Random, bool], Scenery]
@@ -542,6 +545,224 @@ def beach(image, draw, rng, night) -> Scenery:
     )
 
 
+# -- places a request names: drawn where a glyph would not say it, OpenMoji landmarks where one does ----
+
+
+@lru_cache(maxsize=128)
+def _landmark_art(glyph: str, side: int, outline: int) -> Image.Image:
+    return with_outline(glyph_art(glyph, side), outline)
+
+
+def _landmark(image: Image.Image, glyph: str, at: tuple[float, float], side: float) -> None:
+    """An OpenMoji glyph pasted into the scenery, centred at `at` (fractions of the panel), `side` of its width."""
+    width, height = image.size
+    art = _landmark_art(glyph, int(width * side), max(2, width // 200))
+    image.paste(art, (int(width * at[0] - art.width / 2), int(height * at[1] - art.height / 2)), art)
+
+
+def volcano(image, draw, rng, night) -> Scenery:
+    """An erupting cone against a red sky: lava down its flanks, ash clouds overhead."""
+    width, height = image.size
+    line = ink_width(width)
+    _bands(draw, (0, 0, width, height * 0.75), (90, 30, 40), (250, 140, 70))
+    cx = width * rng.uniform(0.45, 0.6)
+    top, base = height * 0.2, height * 0.75
+    cone = [(cx - width * 0.09, top), (cx + width * 0.09, top), (cx + width * 0.55, base), (cx - width * 0.55, base)]
+    draw.polygon(cone, fill=(95, 70, 60), outline=INK)
+    draw.line(cone + cone[:1], fill=INK, width=line)
+    halftone(image, (0, top, width, base), (75, 55, 48), strength=140)
+    # Lava: a glowing crater and three streams running down the slope.
+    draw.ellipse((cx - width * 0.1, top - height * 0.025, cx + width * 0.1, top + height * 0.025), fill=(255, 120, 30))
+    for dx in (-0.06, 0.0, 0.07):
+        x = cx + width * dx
+        points = [(x, top)]
+        for step in range(1, 7):
+            x += width * rng.uniform(-0.03, 0.03) + width * dx * 0.5
+            points.append((x, top + (base - top) * step / 6))
+        draw.line(points, fill=(255, 90, 20), width=line * 3)
+        draw.line(points, fill=(255, 210, 60), width=line)
+    for _ in range(3):  # ash and smoke
+        _cloud(
+            draw,
+            cx + width * rng.uniform(-0.2, 0.2),
+            top - height * rng.uniform(0.06, 0.14),
+            width * 0.05,
+            line,
+            fill=(120, 110, 115),
+        )
+    for _ in range(6):  # flying lava rocks
+        x, y, r = cx + width * rng.uniform(-0.3, 0.3), height * rng.uniform(0.02, 0.18), width * 0.012
+        draw.ellipse((x - r, y - r, x + r, y + r), fill=(255, 150, 40), outline=INK, width=max(1, line // 2))
+    draw.rectangle((0, base, width, height), fill=(70, 55, 50))
+    halftone(image, (0, base, width, height), (55, 42, 40))
+    draw.line((0, base, width, base), fill=INK, width=line)
+    return Scenery(
+        "volcano",
+        image,
+        sign_spot=(width * 0.05, height * 0.05, width * 0.36, height * 0.16),
+        night=night,
+        props=["🌋"],
+    )
+
+
+def fishbowl(image, draw, rng, night) -> Scenery:
+    """Inside a round goldfish bowl: water, gravel, a castle ornament, weed and bubbles; the room beyond."""
+    width, height = image.size
+    line = ink_width(width)
+    draw.rectangle((0, 0, width, height), fill=_jitter((235, 225, 200), rng))
+    draw.rectangle((0, height * 0.86, width, height), fill=(176, 120, 78))
+    bowl = (width * 0.03, height * 0.06, width * 0.97, height * 0.97)
+    draw.ellipse(bowl, fill=(150, 210, 240), outline=INK, width=line * 2)
+    water_top = height * 0.2
+    draw.chord(bowl, 180, 360, fill=(205, 232, 246))  # air above the water line
+    draw.line((width * 0.1, water_top, width * 0.9, water_top), fill=(255, 255, 255), width=line)
+    halftone(image, (int(width * 0.1), int(water_top), int(width * 0.9), int(height * 0.9)), (125, 190, 230), 110)
+    draw.chord((bowl[0], height * 0.55, bowl[2], bowl[3]), 20, 160, fill=_jitter((90, 130, 200), rng, 10))
+    for _ in range(40):  # gravel
+        x, y, r = width * rng.uniform(0.2, 0.8), height * rng.uniform(0.86, 0.93), width * 0.012
+        draw.ellipse((x - r, y - r, x + r, y + r), fill=rng.choice([(240, 120, 120), (120, 200, 240), (250, 220, 90)]))
+    for _ in range(12):  # bubbles
+        x, y, r = width * rng.uniform(0.15, 0.85), height * rng.uniform(0.25, 0.8), width * rng.uniform(0.006, 0.016)
+        draw.ellipse((x - r, y - r, x + r, y + r), outline=(255, 255, 255), width=max(1, line // 2))
+    draw.arc((width * 0.1, height * 0.12, width * 0.5, height * 0.6), 190, 250, fill=(255, 255, 255), width=line * 2)
+    _landmark(image, "🏰", (0.78, 0.77), 0.2)
+    _landmark(image, "🌿", (0.18, 0.8), 0.14)
+    return Scenery(
+        "fishbowl",
+        image,
+        sign_spot=(width * 0.3, height * 0.08, width * 0.7, height * 0.17),
+        sign_kind="banner",
+        night=night,
+        props=["🏰", "🌿"],
+    )
+
+
+def race_track(image, draw, rng, night) -> Scenery:
+    """A Formula 1 straight: grandstand of fans, kerbs in red and white, chequered flags and a car."""
+    width, height = image.size
+    line = ink_width(width)
+    _sky(image, draw, rng, night, until=0.3)
+    stand = (0, height * 0.22, width, height * 0.5)
+    draw.rectangle(stand, fill=(90, 95, 110), outline=INK, width=line)
+    for row in range(5):  # the crowd: rows of coloured heads
+        y = stand[1] + (stand[3] - stand[1]) * (row + 0.5) / 5
+        for x in range(int(width * 0.02), width, max(6, width // 40)):
+            r = width * 0.008
+            colour = rng.choice([(240, 80, 80), (250, 220, 90), (90, 160, 240), (250, 250, 250), (120, 200, 120)])
+            draw.ellipse((x - r, y - r, x + r, y + r), fill=colour)
+    draw.rectangle((0, height * 0.5, width, height * 0.56), fill=(240, 240, 240), outline=INK, width=line)
+    for k, x in enumerate(range(0, width, max(10, width // 16))):  # kerb
+        draw.rectangle(
+            (x, height * 0.56, x + width // 16, height * 0.6), fill=(220, 40, 40) if k % 2 else (255, 255, 255)
+        )
+    draw.rectangle((0, height * 0.6, width, height), fill=(80, 80, 88))
+    halftone(image, (0, int(height * 0.6), width, height), (66, 66, 74))
+    for x in range(0, width, width // 5):  # the dashed centre line
+        draw.rectangle((x, height * 0.79, x + width // 10, height * 0.805), fill=(245, 245, 245))
+    draw.line((0, height * 0.6, width, height * 0.6), fill=INK, width=line)
+    _landmark(image, "🏁", (0.08, 0.14), 0.12)
+    _landmark(image, "🏁", (0.92, 0.14), 0.12)
+    _landmark(image, "🏎️", (0.83, 0.64), 0.16)
+    return Scenery(
+        "race track",
+        image,
+        sign_spot=(width * 0.3, height * 0.04, width * 0.7, height * 0.18),
+        sign_kind="banner",
+        night=night,
+        props=["🏁", "🏎️"],
+    )
+
+
+def video_call(image, draw, rng, night) -> Scenery:
+    """A video call: a laptop screen of faces in tiles, the middle tile left for the hero."""
+    width, height = image.size
+    line = ink_width(width)
+    draw.rectangle((0, 0, width, height), fill=(40, 44, 52))
+    faces = ["🧑", "👩", "👨", "🧑‍💼", "👵", "🐈", "🧔", "👩‍💼"]
+    rng.shuffle(faces)
+    tile_w, tile_h, gap = width * 0.31, height * 0.27, width * 0.02
+    drawn_faces = []
+    for row in range(3):
+        for col in range(3):
+            x0 = gap + col * (tile_w + gap * 0.5)
+            y0 = gap + row * (tile_h + gap * 0.5)
+            colour = _jitter(rng.choice([(200, 215, 230), (230, 210, 190), (205, 230, 205), (225, 205, 230)]), rng)
+            draw.rounded_rectangle(
+                (x0, y0, x0 + tile_w, y0 + tile_h), radius=width // 60, fill=colour, outline=INK, width=line
+            )
+            if (row, col) in ((1, 1), (2, 1)):
+                continue  # the hero's tile, and the one under it where the hero's body stands
+            face = faces[(row * 3 + col) % len(faces)]
+            _landmark(image, face, ((x0 + tile_w / 2) / width, (y0 + tile_h * 0.55) / height), 0.13)
+            drawn_faces.append(face)
+            draw.rectangle(
+                (x0 + line, y0 + tile_h - height * 0.035, x0 + tile_w * 0.4, y0 + tile_h - line), fill=(30, 30, 36)
+            )
+    bar = (0, height * 0.9, width, height)
+    draw.rectangle(bar, fill=(24, 24, 28))
+    for k, x in enumerate((0.4, 0.5, 0.6)):  # mute, camera, hang up
+        r = width * 0.025
+        draw.ellipse(
+            (width * x - r, height * 0.95 - r, width * x + r, height * 0.95 + r),
+            fill=(220, 50, 50) if k == 2 else (90, 90, 100),
+        )
+    return Scenery(
+        "video call",
+        image,
+        sign_spot=(width * 0.04, height * 0.905, width * 0.34, height * 0.99),
+        sign_kind="placard",
+        night=night,
+        props=sorted(set(drawn_faces)),
+    )
+
+
+def museum(image, draw, rng, night) -> Scenery:
+    """A gallery: a red wall of gilt-framed paintings, velvet ropes, a chequered marble floor."""
+    width, height = image.size
+    line = ink_width(width)
+    wall = _jitter((150, 40, 50), rng, 10)
+    floor_y = int(height * 0.72)
+    draw.rectangle((0, 0, width, floor_y), fill=wall)
+    tile = max(16, width // 10)
+    for y in range(floor_y, height, tile // 2):
+        for x in range(0, width, tile):
+            dark = (x // tile + (y - floor_y) // (tile // 2)) % 2
+            draw.rectangle((x, y, x + tile, y + tile // 2), fill=(70, 70, 80) if dark else (235, 232, 225))
+    draw.line((0, floor_y, width, floor_y), fill=INK, width=line)
+    for x0, art in ((0.06, "🖼️"), (0.4, "🌅"), (0.72, "🗿")):
+        frame = (width * x0, height * 0.12, width * (x0 + 0.22), height * 0.42)
+        draw.rectangle(frame, fill=(215, 170, 60), outline=INK, width=line)
+        inner = (frame[0] + width * 0.02, frame[1] + width * 0.02, frame[2] - width * 0.02, frame[3] - width * 0.02)
+        draw.rectangle(inner, fill=(250, 240, 215), outline=INK, width=max(1, line // 2))
+        _landmark(image, art, ((inner[0] + inner[2]) / 2 / width, (inner[1] + inner[3]) / 2 / height), 0.13)
+    for x in (0.12, 0.5, 0.88):  # velvet rope on brass posts
+        draw.rectangle((width * x - line, height * 0.6, width * x + line, floor_y + height * 0.04), fill=(200, 160, 60))
+    draw.arc((width * 0.12, height * 0.56, width * 0.5, height * 0.7), 0, 180, fill=(170, 20, 40), width=line * 2)
+    draw.arc((width * 0.5, height * 0.56, width * 0.88, height * 0.7), 0, 180, fill=(170, 20, 40), width=line * 2)
+    return Scenery(
+        "museum",
+        image,
+        sign_spot=(width * 0.33, height * 0.46, width * 0.67, height * 0.54),
+        sign_kind="placard",
+        night=night,
+        props=["🖼️", "🌅", "🗿"],
+    )
+
+
+def _with_landmarks(base: Scene, name: str, marks: tuple[tuple[str, tuple[float, float], float], ...]) -> Scene:
+    """A place drawn as a familiar scene with its landmarks in the background: a castle, a barn, a plane."""
+
+    def scene(image, draw, rng, night) -> Scenery:
+        scenery = base(image, draw, rng, night)
+        for glyph, at, side in marks:
+            _landmark(image, glyph, at, side)
+        scenery.name = name
+        scenery.props = [*scenery.props, *(glyph for glyph, _, _ in marks)]
+        return scenery
+
+    return scene
+
+
 SCENES: dict[str, Scene] = {
     "stage": stage,
     "space": space,
@@ -553,20 +774,73 @@ SCENES: dict[str, Scene] = {
     "city": city,
     "outdoors": outdoors,
     "comic sky": comic_sky,
+    "volcano": volcano,
+    "fishbowl": fishbowl,
+    "race track": race_track,
+    "video call": video_call,
+    "museum": museum,
+    "castle": _with_landmarks(outdoors, "castle", (("🏰", (0.5, 0.36), 0.38),)),
+    "farm": _with_landmarks(outdoors, "farm", (("🛖", (0.2, 0.5), 0.22), ("🚜", (0.85, 0.62), 0.16))),
+    "mountains": _with_landmarks(outdoors, "mountains", (("🏔️", (0.5, 0.3), 0.5),)),
+    "desert": _with_landmarks(beach, "desert", (("🏜️", (0.5, 0.33), 0.4), ("🌵", (0.12, 0.62), 0.14))),
+    "theme park": _with_landmarks(outdoors, "theme park", (("🎢", (0.5, 0.3), 0.44), ("🎡", (0.12, 0.4), 0.2))),
+    "clinic": _with_landmarks(office, "clinic", (("🏥", (0.16, 0.25), 0.16), ("🦷", (0.84, 0.26), 0.12))),
+    "classroom": _with_landmarks(office, "classroom", (("🏫", (0.16, 0.25), 0.16), ("📚", (0.84, 0.3), 0.13))),
+    "gym": _with_landmarks(office, "gym", (("🏋️", (0.16, 0.28), 0.18), ("🏆", (0.84, 0.3), 0.12))),
+    "library": _with_landmarks(living_room, "library", (("📚", (0.15, 0.3), 0.2), ("📚", (0.85, 0.3), 0.2))),
+    "supermarket": _with_landmarks(kitchen, "supermarket", (("🛒", (0.5, 0.3), 0.2), ("🥫", (0.2, 0.3), 0.1))),
+    "airport": _with_landmarks(city, "airport", (("✈️", (0.55, 0.18), 0.26), ("🛄", (0.1, 0.7), 0.12))),
+    "subway": _with_landmarks(city, "subway", (("🚇", (0.5, 0.36), 0.3),)),
+    "paris": _with_landmarks(city, "paris", (("🗼", (0.5, 0.33), 0.45),)),
+    "ship": _with_landmarks(beach, "ship", (("🚢", (0.5, 0.42), 0.36),)),
+    "underwater": _with_landmarks(fishbowl, "underwater", (("⚓", (0.2, 0.3), 0.12), ("🐙", (0.8, 0.35), 0.12))),
+    "spa": _with_landmarks(living_room, "spa", (("♨️", (0.5, 0.25), 0.16), ("🧖", (0.85, 0.55), 0.14))),
+    "prom": _with_landmarks(stage, "prom", (("🪩", (0.5, 0.12), 0.16),)),
+    "party": _with_landmarks(living_room, "party", (("🎈", (0.1, 0.2), 0.12), ("🎉", (0.9, 0.2), 0.12))),
+    "rain": _with_landmarks(city, "rain", (("⛈️", (0.3, 0.12), 0.2), ("🌧️", (0.75, 0.12), 0.2))),
+    "rooftop": _with_landmarks(city, "rooftop", (("🏠", (0.8, 0.6), 0.2), ("🎅", (0.15, 0.15), 0.1))),
 }
 
 # Words in a setting that say which scene it is; checked in this order, whole words only
 # ("searchlight" is not the sea).
 KEYWORDS = {
-    "stage": r"stage|ted|ted-style|talk|podium|lectern|concert|theat\w*|auditorium|conference|keynote|show|comedy club|awards?",
+    "fishbowl": r"fish ?bowl|goldfish bowl",
+    "underwater": r"aquarium|submarine|underwater|ocean floor|reef|deep sea",
+    "volcano": r"volcan\w*|erupt\w*|lava|magma",
+    "race track": r"formula (?:1|one)|f1|race ?track|grand prix|pit lane|racing circuit",
+    "video call": r"video call|zoom|webcam|teams call|facetime",
+    "museum": r"museum|gallery|louvre|exhibition",
+    "castle": r"castle|palace|throne room|kingdom",
+    "paris": r"eiffel tower|paris",
+    "theme park": r"theme park|roller ?coaster|amusement park|funfair",
+    "mountains": r"everest|summit|mountain peaks?|alps",
+    "desert": r"desert|sahara|dunes?",
+    "farm": r"farm\w*|barn",
+    "clinic": r"clinic|hospital|vet's|vet|dentist's|dentist|surgery",
+    "prom": r"prom|disco",
+    "party": r"party|parties|balloons|birthday|streamers",
+    "classroom": r"classroom|school|chalkboard",
+    "gym": r"gym|weights|treadmill",
+    "library": r"library|bookshelves",
+    "supermarket": r"supermarket|grocery|aisle",
+    "airport": r"airport|departure gate|runway",
+    "subway": r"subway|metro|underground train",
+    "ship": r"ship|deck|boat|sail\w*",
+    "spa": r"spa|sauna|mud bath",
+    "stage": (
+        r"stage|ted|ted-style|talk|podium|lectern|concert|theat\w*|auditorium|conference|keynote|show|comedy club"
+        r"|awards?|opera|festival"
+    ),
     "space": r"space|planet|moon|orbit|galaxy|asteroid|mars|rocket|spaceship",
-    "office": r"office|cubicles?|desk|meeting|boardroom|workplace|accounting|copier|printer room",
+    "office": r"office|cubicles?|desk|meeting|boardroom|workplace|accounting|copier|printer room|interview",
     "kitchen": r"kitchen|bakery|diner|restaurant|cooking|fridge|counter",
     "skate park": r"skate ?park|half-?pipe|skateboard\w*|ramp",
     "beach": r"beach|sea|ocean|shore|surf|island|pool",
     "living room": r"living room|couch|sofa|home|house|apartment|bedroom|bathroom|bath|lounge|rug|carpet|hallway",
     "city": r"city|street|rooftops?|downtown|skyline|alley|road|traffic|metropolis|town|parking",
     "outdoors": r"park|garden|backyard|yard|forest|field|meadow|mountains?|lawn|outdoors?|camp\w*|farm|woods|lake|river|hills?",
+    "rain": r"rain|thunderstorm|storm",
+    "rooftop": r"chimney",
 }
 
 
