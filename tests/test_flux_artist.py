@@ -476,7 +476,7 @@ def test_running_out_of_gpu_memory_while_loading_is_one_line_of_advice(tiny_flux
 
     status, lines = run_cli(
         monkeypatch, capsys, "make", "my cat as a pirate", "--writer", "offline", "--artist", f"flux:{tiny_flux_dir}",
-        "--size", "32x32",
+        "--size", "64x64",
     )  # fmt: skip
 
     assert status == 1 and len(lines) == 1
@@ -499,7 +499,7 @@ def test_running_out_of_gpu_memory_while_decoding_is_one_line_of_advice(tiny_flu
 
     status, lines = run_cli(
         monkeypatch, capsys, "make", "my cat as a pirate", "--writer", "offline", "--artist", f"flux:{tiny_flux_dir}",
-        "--size", "32x32", "--n", "2",
+        "--size", "64x64", "--n", "2",
     )  # fmt: skip
 
     assert status == 1 and len(lines) == 1

@@ -122,7 +122,7 @@ def test_painting_the_subject_applies_its_lora_and_leaves_the_pipeline_clean(tra
     before = plain_render()
     studio = Studio(writer="offline", artist=artist, settings=settings)
     # The concept is given, so no writer runs; the request names Mittens, so the library finds her.
-    gag = studio.make("my cat Mittens as a superhero", concepts=[mittens_concept()], seed=9, size=(48, 48))
+    gag = studio.make("my cat Mittens as a superhero", concepts=[mittens_concept()], seed=9, size=(64, 64))
 
     assert gag.subjects == ["Mittens"]
     assert gag.artist_details["loras"] == [
