@@ -16,6 +16,11 @@ from PIL import Image
 from sightgag import auto
 from sightgag.artist import Artist, load_artist
 from sightgag.concept import Box, Concept
+from sightgag.editor import Editor, default_candidates, load_editor
+from sightgag.editor.desk import build_checks, check_candidates, edit_concepts
+from sightgag.editor.paintings import Checks, paint_checked
+from sightgag.editor.record import EditorRecord
+from sightgag.editor.safety import PicturesBlocked
 from sightgag.errors import UsageError
 from sightgag.gag import Gag
 from sightgag.gallery import Gallery, new_gag_id, now_iso
@@ -38,6 +43,8 @@ class Draft:
 
     gag: Gag
     subjects: list[Subject]
+    editor: Editor | None = None  # whose LLM, if any, looks at the paintings
+    retries: int | None = None  # repaints of a failing picture; the settings' when None
 
 
 @dataclass
@@ -68,8 +75,15 @@ class Studio:
         artist: str | Artist | None = None,
         *,
         settings: Settings | None = None,
+        editor: str | Editor | None = None,
+        checks: Checks | None = None,
     ):
+        """`editor` ranks the writer's candidates (a spec, see sightgag.editor; the settings' when None);
+        `checks` stands in for the checks after painting that the settings ask for (safety, signs, vision)."""
         self.settings = settings or Settings()
+        self.editor_spec = editor if isinstance(editor, str | None) else None
+        self._editor = None if isinstance(editor, str | None) else editor
+        self._checks = checks
         self.gallery = Gallery(self.settings.home)
         self.subjects = SubjectLibrary(self.settings.home)
         self._writer = writer if not isinstance(writer, str | None) else None
@@ -139,15 +153,21 @@ class Studio:
         lettering: str | None = None,
         concepts: Sequence[Concept] | None = None,
         progress: StudioProgress | None = None,
+        editor: str | Editor | None = None,
+        candidates: int | None = None,
+        punch_up: bool = False,
+        retries: int | None = None,
     ) -> Gag:
         """Write, paint, letter and file one gag: one picture per concept, best first.
 
         Pass `concepts` to paint exactly those (an edited concept, or a benchmark's fixed one);
-        the writer is then skipped. Image i is painted with seed + i.
+        the writer and the editor's ranking are then skipped. Image i is painted with seed + i; a picture
+        that fails a check is painted again with the next seeds, up to `retries` times.
         """
         draft = self.prepare(
-            request, subjects=subjects, n=n, seed=seed, size=size, lettering=lettering, concepts=concepts, progress=progress
-        )
+            request, subjects=subjects, n=n, seed=seed, size=size, lettering=lettering, concepts=concepts, progress=progress,
+            editor=editor, candidates=candidates, punch_up=punch_up, retries=retries,
+        )  # fmt: skip
         return self.finish([draft], progress=progress)[0]
 
     def prepare(
@@ -163,14 +183,20 @@ class Studio:
         progress: StudioProgress | None = None,
         writer: Writer | None = None,
         artist: Artist | None = None,
+        editor: str | Editor | None = None,
+        candidates: int | None = None,
+        punch_up: bool = False,
+        retries: int | None = None,
     ) -> Draft:
         """Check the request and write its concepts: a gag ready to paint, not yet painted or filed.
 
+        The writer drafts `candidates` concepts (twice `n` by default) and the editor keeps the `n` best.
         `writer` and `artist` stand in for the studio's own for this gag; paint it with the same
         artist (`finish(..., artist=)`).
         """
         request = clean_request(request)
         _check_n(n)
+        check_candidates(candidates, n)
         width, height = size or DEFAULT_SIZE
         seed = secrets.randbelow(2**31) if seed is None else seed
         resolved = self._subjects(subjects, request)
@@ -183,13 +209,22 @@ class Studio:
             writer = writer or self.writer
         artist = artist or self.artist
         writer_spec = "given"
+        chosen_editor, record = None, None
         if concepts is None:
+            chosen_editor = self._choose_editor(editor, writer)
+            drafts = n if chosen_editor.spec == "none" else (candidates or default_candidates(n))
             started = time.perf_counter()
             report("writing", 0, 1)
-            concepts = self._write(writer, request, resolved, n, seed, gag_id=gag_id)
+            concepts = self._write(writer, request, resolved, drafts, seed, gag_id=gag_id)
             timings["writer"] = time.perf_counter() - started
             report("writing", 1, 1)
             writer_spec = writer.spec
+            started = time.perf_counter()
+            try:
+                concepts, record = edit_concepts(chosen_editor, request, resolved, concepts, n, punch_up=punch_up)
+            finally:
+                self._log_exchanges(chosen_editor, gag_id)
+            timings["editor"] = time.perf_counter() - started
         gag = Gag(
             id=gag_id,
             created=now_iso(),
@@ -205,8 +240,9 @@ class Studio:
             height=height,
             lettering=lettering,
             timings=timings,
+            editor=record,
         )
-        return Draft(gag, resolved)
+        return Draft(gag, resolved, editor=chosen_editor, retries=retries)
 
     def finish(self, drafts: Sequence[Draft], *, artist: Artist | None = None, progress: StudioProgress | None = None) -> list[Gag]:
         """Paint drafts in one artist call, then letter and file each one.
@@ -224,16 +260,21 @@ class Studio:
         seeds = [draft.gag.seed + index for draft in drafts for index in range(len(draft.gag.concepts))]
         subjects = list({subject.name: subject for draft in drafts for subject in draft.subjects}.values())
 
+        checks = self._checks or build_checks(self.settings, drafts[0].editor, drafts[0].retries)
         started = time.perf_counter()
-        painting = artist.paint(
+        # Every picture is checked (and failures repainted) before anything is lettered or written.
+        painting = paint_checked(
+            artist,
             concepts,
             seeds=seeds,
             width=width,
             height=height,
             subjects=subjects,
+            checks=checks,
             progress=lambda done, total: report("painting", done, total),
         )
         painted = time.perf_counter() - started
+        self._refuse_blocked(drafts, painting.images, checks)
         if len(drafts) > 1:
             painting.details["batch"] = [draft.gag.id for draft in drafts]
 
@@ -241,9 +282,9 @@ class Studio:
         offset = 0
         for draft in drafts:
             gag = draft.gag
-            renders = painting.images[offset : offset + len(gag.concepts)]
-            gag.keep_clear = painting.keep_clear[offset : offset + len(gag.concepts)]
+            span = slice(offset, offset + len(gag.concepts))
             offset += len(gag.concepts)
+            renders = self._keep_checked(gag, painting, span, checks)
             gag.artist = artist.spec
             gag.artist_details = painting.details
             gag.timings["artist"] = painted
@@ -254,7 +295,7 @@ class Studio:
             gag.timings["letterer"] = time.perf_counter() - mark
             report("lettering", len(renders), len(renders))
             # The record is written once, so "total" covers everything but filing it.
-            gag.timings["total"] = sum(gag.timings.get(stage, 0.0) for stage in ("writer", "artist", "letterer"))
+            gag.timings["total"] = sum(gag.timings.get(stage, 0.0) for stage in ("writer", "editor", "artist", "letterer"))
 
             report("filing", 0, 1)
             gags.append(self.gallery.add(gag, renders, lettered))
@@ -286,6 +327,53 @@ class Studio:
         return self.gallery.replace_images(gag, images, lettering=style)
 
     # -- stages -----------------------------------------------------------------------------
+
+    # -- the editor's hooks ----------------------------------------------------------------------
+
+    def _choose_editor(self, editor: str | Editor | None, writer: Writer) -> Editor:
+        if editor is not None and not isinstance(editor, str):
+            return editor
+        if editor is None and self._editor is not None:
+            return self._editor
+        return load_editor(editor or self.editor_spec or self.settings.editor, self.settings, writer)
+
+    def _log_exchanges(self, editor: Editor, gag_id: str | None) -> None:
+        exchanges = getattr(editor, "exchanges", None)
+        if exchanges:
+            self.gallery.log_exchanges(list(exchanges), gag_id=gag_id)
+            exchanges.clear()
+
+    @staticmethod
+    def _refuse_blocked(drafts: Sequence[Draft], images: list, checks: Checks) -> None:
+        """Stop before anything is written when every picture of a gag was blocked: one line says so."""
+        offset = 0
+        for draft in drafts:
+            count = len(draft.gag.concepts)
+            if all(image is None for image in images[offset : offset + count]):
+                raise PicturesBlocked(
+                    f"the safety check ({checks.safety.name}) blocked every picture of this gag in "
+                    f"{checks.retries + 1} tries each; nothing was saved: rephrase the request"
+                )
+            offset += count
+
+    @staticmethod
+    def _keep_checked(gag: Gag, painting, span: slice, checks: Checks) -> list[Image.Image]:
+        """The gag's kept pictures; its concepts whose every try was blocked are dropped, and it says so."""
+        record = gag.editor or EditorRecord(editor="none")
+        pictures = painting.pictures[span]
+        images, clear = painting.images[span], painting.keep_clear[span]
+        kept = [index for index, image in enumerate(images) if image is not None]
+        record.blocked = sum(1 for picture in pictures for attempt in picture.attempts if attempt.blocked)
+        for number, picture in enumerate(pictures):
+            picture.concept = number
+        record.pictures = pictures
+        record.safety, record.vision = checks.safety.name, (checks.vision.name if checks.vision else checks.vision_reason)
+        if len(kept) < len(images):
+            record.notes.append(f"{len(images) - len(kept)} concept(s) dropped: every picture of them was blocked")
+        gag.concepts = [gag.concepts[index] for index in kept]
+        gag.keep_clear = [clear[index] for index in kept]
+        gag.editor = record
+        return [images[index] for index in kept]
 
     def _write(
         self, writer: Writer, request: str, subjects: list[Subject], n: int, seed: int | None, gag_id: str | None
