@@ -84,6 +84,7 @@ class Studio:
         self.editor_spec = editor if isinstance(editor, str | None) else None
         self._editor = None if isinstance(editor, str | None) else editor
         self._checks = checks
+        self.last_edit: EditorRecord | None = None  # how `concept` ranked its last candidates
         self.gallery = Gallery(self.settings.home)
         self.subjects = SubjectLibrary(self.settings.home)
         self._writer = writer if not isinstance(writer, str | None) else None
@@ -133,14 +134,26 @@ class Studio:
         n: int = 1,
         seed: int | None = None,
         writer: Writer | None = None,
+        editor: str | Editor | None = None,
+        candidates: int | None = None,
     ) -> list[Concept]:
-        """The writer alone: `n` candidate Concepts for a request, best first.
+        """The writer and the editor's ranking: the `n` best of the writer's candidate Concepts, best first.
 
         `writer` writes this call instead of the studio's own (a server shares one studio among requests).
         """
         request = clean_request(request)
         _check_n(n)
-        return self._write(writer or self.writer, request, self._subjects(subjects, request), n, seed, gag_id=None)
+        check_candidates(candidates, n)
+        writer = writer or self.writer
+        chosen = self._choose_editor(editor, writer)
+        drafts = n if chosen.spec == "none" else (candidates or default_candidates(n))
+        subjects = self._subjects(subjects, request)
+        written = self._write(writer, request, subjects, drafts, seed, gag_id=None)
+        try:
+            kept, self.last_edit = edit_concepts(chosen, request, subjects, written, n)
+        finally:
+            self._log_exchanges(chosen, None)
+        return kept
 
     def make(
         self,

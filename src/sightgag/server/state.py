@@ -57,7 +57,7 @@ class ServerState:
         resolved = params.model_copy(
             update={"request": request, "writer": writer, "artist": artist, "size": f"{size[0]}x{size[1]}"}
         )
-        job = self.jobs.submit(resolved, batch_key(artist, size))
+        job = self.jobs.submit(resolved, batch_key(artist, size, params.retries))
         self.worker.wake()
         return job
 

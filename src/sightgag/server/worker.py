@@ -29,9 +29,9 @@ IDLE_POLL_SECONDS = 1.0
 PROGRESS_INTERVAL_SECONDS = 0.1
 
 
-def batch_key(artist: str, size: tuple[int, int]) -> str:
-    """Jobs with equal keys can be painted in one call: the same artist (so the same steps) and size."""
-    return f"{artist}|{size[0]}x{size[1]}"
+def batch_key(artist: str, size: tuple[int, int], retries: int | None = None) -> str:
+    """Jobs with equal keys can be painted in one call: the same artist (so the same steps), size and repaints."""
+    return f"{artist}|{size[0]}x{size[1]}" + ("" if retries is None else f"|retries={retries}")
 
 
 def error_line(error: BaseException) -> str:
@@ -135,6 +135,10 @@ class Worker:
             progress=lambda stage, done, total: self.jobs.progress([job.id], stage, done, total),
             writer=self.backends.writer(params.writer) if params.concepts is None else None,
             artist=self.backends.artist(params.artist),
+            editor=params.editor,
+            candidates=params.candidates,
+            punch_up=params.punch_up,
+            retries=params.retries,
         )
 
     def _paint(self, jobs: list[Job], drafts: list[Draft]) -> None:
