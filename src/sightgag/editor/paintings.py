@@ -113,8 +113,8 @@ def paint_checked(
             record.notes.append(f"no try passed the vision check: kept seed {chosen.seed}")
     details = dict(painting.details)
     kept_seeds = [record.attempts[record.kept].seed if record.kept is not None else None for record in records]
-    if kept_seeds != [seeds[index] for index in range(len(concepts))]:
-        details["kept_seeds"] = kept_seeds
+    if any(record.rerolls for record in records):
+        details["kept_seeds"] = kept_seeds  # which try of each picture was kept, when there was more than one
     return CheckedPainting(images, keep_clear, records, details)
 
 
