@@ -131,10 +131,10 @@ def test_the_studio_drafts_twice_as_many_and_files_the_ranking(tmp_path):
 def test_editor_none_keeps_the_writers_first_n_and_bad_choices_are_refused(tmp_path):
     studio = Studio("offline", "sketch", settings=Settings(home=tmp_path))
 
-    concepts = studio.concept(HAMSTER, n=2, seed=3, editor="none")
+    concepts, record = studio.edit(HAMSTER, n=2, seed=3, editor="none")
 
     assert [c.title for c in concepts] == [c.title for c in drafts(HAMSTER, 2, seed=3)]
-    assert studio.last_edit.candidates == 2
+    assert record.candidates == 2 and studio.concept(HAMSTER, n=2, seed=3, editor="none") == concepts
     with pytest.raises(UsageError, match="--candidates"):
         studio.concept(HAMSTER, n=3, candidates=2)
     with pytest.raises(UsageError, match="unknown editor"):
@@ -312,3 +312,31 @@ def test_with_an_openai_key_pictures_go_to_openai_moderation(moderation_url, mon
     (part,) = sent["body"]["input"]
     assert part["type"] == "image_url" and part["image_url"]["url"].startswith("data:image/jpeg;base64,")
     assert len(FakeModeration.seen) == 3  # one request per picture
+
+
+# -- lettering never hides the hero -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("size", [512, 1024])
+def test_a_meme_line_over_the_heros_face_moves_off_it(tmp_path, size):
+    import numpy as np
+
+    from sightgag.editor.clear_hero import hero_face
+
+    # The README's first request: the scale-mismatch layout puts Mittens low, under the giant yarn.
+    concept = next(c for c in drafts(MITTENS, 4) if c.device.value == "scale mismatch")
+    data = concept.model_dump()
+    data["caption"]["lettering"] = "meme"
+    concept = Concept.model_validate(data)
+    studio = Studio("offline", "sketch", settings=Settings(home=tmp_path))
+
+    gag = studio.make(MITTENS, concepts=[concept], seed=1, size=(size, size))
+
+    render, lettered = Image.open(gag.renders[0]).convert("RGB"), Image.open(gag.images[0]).convert("RGB")
+    hero = gag.editor.pictures[0].hero
+    assert hero is not None and hero.y > 0.6  # the sketch says where it drew her: low in the picture
+    face = hero_face(render, concept, hero)
+    area = tuple(round(v) for v in (face.left, face.top, face.right, face.bottom))
+    changed = np.any(np.asarray(render.crop(area)) != np.asarray(lettered.crop(area)), axis=2).mean()
+    assert changed < 0.02, f"{changed:.0%} of Mittens' face is under the lettering"
+    assert lettered.size == render.size  # still a meme: set on top, not a band under the picture

@@ -161,10 +161,10 @@ def concept(
     """Run the writer (and the editor's ranking) and show the concepts kept."""
     studio = _studio(writer, "sketch")
     _say_backends(studio, as_json)
-    concepts = studio.concept(request, subjects=subject, n=n, seed=seed, editor=editor, candidates=candidates)
+    concepts, record = studio.edit(request, subjects=subject, n=n, seed=seed, editor=editor, candidates=candidates)
     if as_json:
-        edit = studio.last_edit.model_dump(mode="json") if studio.last_edit else None
-        print(json.dumps({"writer": studio.backends.writer, "concepts": [c.model_dump(mode="json") for c in concepts], "editor": edit}, ensure_ascii=False))
+        concept_list = [c.model_dump(mode="json") for c in concepts]
+        print(json.dumps({"writer": studio.backends.writer, "concepts": concept_list, "editor": record.model_dump(mode="json")}, ensure_ascii=False))
         return
     for number, item in enumerate(concepts, 1):
         out.print(f"[bold]{number}. {item.title}[/bold]  [dim]({item.device.value})[/dim]", highlight=False)

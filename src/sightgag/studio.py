@@ -84,7 +84,6 @@ class Studio:
         self.editor_spec = editor if isinstance(editor, str | None) else None
         self._editor = None if isinstance(editor, str | None) else editor
         self._checks = checks
-        self.last_edit: EditorRecord | None = None  # how `concept` ranked its last candidates
         self.gallery = Gallery(self.settings.home)
         self.subjects = SubjectLibrary(self.settings.home)
         self._writer = writer if not isinstance(writer, str | None) else None
@@ -141,6 +140,20 @@ class Studio:
 
         `writer` writes this call instead of the studio's own (a server shares one studio among requests).
         """
+        return self.edit(request, subjects=subjects, n=n, seed=seed, writer=writer, editor=editor, candidates=candidates)[0]
+
+    def edit(
+        self,
+        request: str,
+        *,
+        subjects: Sequence[Subject | str] = (),
+        n: int = 1,
+        seed: int | None = None,
+        writer: Writer | None = None,
+        editor: str | Editor | None = None,
+        candidates: int | None = None,
+    ) -> tuple[list[Concept], EditorRecord]:
+        """As `concept`, with the editor's record of how the concepts were chosen (scores and reasons)."""
         request = clean_request(request)
         _check_n(n)
         check_candidates(candidates, n)
@@ -150,10 +163,9 @@ class Studio:
         subjects = self._subjects(subjects, request)
         written = self._write(writer, request, subjects, drafts, seed, gag_id=None)
         try:
-            kept, self.last_edit = edit_concepts(chosen, request, subjects, written, n)
+            return edit_concepts(chosen, request, subjects, written, n)
         finally:
             self._log_exchanges(chosen, None)
-        return kept
 
     def make(
         self,
@@ -304,7 +316,7 @@ class Studio:
 
             mark = time.perf_counter()
             report("lettering", 0, len(renders))
-            lettered = self._letter(renders, gag.concepts, gag.lettering, gag.keep_clear)
+            lettered = self._letter(renders, gag.concepts, gag.lettering, gag.keep_clear, _heroes(gag))
             gag.timings["letterer"] = time.perf_counter() - mark
             report("lettering", len(renders), len(renders))
             # The record is written once, so "total" covers everything but filing it.
@@ -335,7 +347,7 @@ class Studio:
             concepts = [_with_caption(concept, caption) for concept in concepts]
         renders = [_load(path) for path in gag.renders]
         style = lettering or gag.lettering
-        images = self._letter(renders, concepts, style, gag.keep_clear)
+        images = self._letter(renders, concepts, style, gag.keep_clear, _heroes(gag))
         gag = gag.model_copy(update={"concepts": concepts})
         return self.gallery.replace_images(gag, images, lettering=style)
 
@@ -406,16 +418,20 @@ class Studio:
         concepts: list[Concept],
         lettering: str | None,
         keep_clear: Sequence[Sequence[Box]] = (),
+        heroes: Sequence[Box | None] = (),
     ) -> list[Image.Image]:
+        from sightgag.editor.clear_hero import letter_clear_of_hero
         from sightgag.letterer import letter
         from sightgag.letterer.errors import CaptionTooLongError
 
         # Artists that cannot know where they painted text (and gags filed before keep_clear) report nothing.
         keep_clear = [*keep_clear, *[()] * (len(images) - len(keep_clear))]
+        heroes = [*heroes, *[None] * (len(images) - len(heroes))]
         lettered = []
-        for image, concept, clear in zip(images, concepts, keep_clear):
+        for image, concept, clear, hero in zip(images, concepts, keep_clear, heroes):
             try:
-                lettered.append(letter(image, concept, style=lettering, keep_clear=clear))
+                placed = letter_clear_of_hero(image, concept, lettering, clear, forced=lettering is not None, hero=hero)
+                lettered.append(placed.lettered.image)
             except CaptionTooLongError:
                 if lettering is not None:
                     raise  # the user asked for this style: say it cannot fit, and how to fix it
@@ -439,6 +455,11 @@ def _quiet(stage: str, done: int, total: int) -> None:
 def _check_n(n: int) -> None:
     if not 1 <= n <= MAX_N:
         raise UsageError(f"--n must be between 1 and {MAX_N}, not {n}")
+
+
+def _heroes(gag: Gag) -> list[Box | None]:
+    """Where the artist drew each picture's hero, when it said (the editor keeps it)."""
+    return [picture.hero for picture in gag.editor.pictures] if gag.editor else []
 
 
 def _with_caption(concept: Concept, caption: str) -> Concept:

@@ -61,7 +61,9 @@ def paint_checked(
     tries: list[list[tuple[Image.Image, list[Box]]]] = [[] for _ in concepts]
     references = _references(concepts, subjects) if checks.vision is not None else [None] * len(concepts)
 
+    heroes: list[list[Box | None]] = [[] for _ in concepts]
     round_images = {index: (image, painted_clear[index]) for index, image in enumerate(painting.images)}
+    round_heroes = {index: drawn_hero(painting.details, index, width, height) for index in round_images}
     for round_number in range(max(checks.retries, 0) + 1):
         failing = []
         pictures = list(round_images)
@@ -76,6 +78,7 @@ def paint_checked(
             records[index].attempts.append(attempt)
             # A blocked picture is dropped here and now: it is never kept, lettered or written.
             tries[index].append((image, clear) if blocked is None else (None, []))
+            heroes[index].append(round_heroes[index])
             if not attempt.passed:
                 failing.append(index)
         if not failing or round_number == checks.retries:
@@ -89,6 +92,7 @@ def paint_checked(
         )
         repaint_clear = [list(boxes) for boxes in repaint.keep_clear] + [[] for _ in range(len(failing) - len(repaint.keep_clear))]
         round_images = {index: (image, clear) for index, image, clear in zip(failing, repaint.images, repaint_clear)}
+        round_heroes = {index: drawn_hero(repaint.details, position, width, height) for position, index in enumerate(failing)}
 
     images: list[Image.Image | None] = []
     keep_clear: list[list[Box]] = []
@@ -101,6 +105,7 @@ def paint_checked(
             keep_clear.append([])
             continue
         image, clear = tries[index][kept]
+        record.hero = heroes[index][kept]
         images.append(image)
         keep_clear.append(clear)
         chosen = record.attempts[kept]
@@ -116,6 +121,17 @@ def paint_checked(
     if any(record.rerolls for record in records):
         details["kept_seeds"] = kept_seeds  # which try of each picture was kept, when there was more than one
     return CheckedPainting(images, keep_clear, records, details)
+
+
+def drawn_hero(details: dict, position: int, width: int, height: int) -> Box | None:
+    """Where an artist that reports its panels (the sketch artist) drew the hero, on the unit canvas."""
+    try:
+        cast = details["panels"][position]["cast"]
+        left, top, right, bottom = next(member["box"] for member in cast if member["role"] == "hero")
+    except (KeyError, IndexError, TypeError, ValueError, StopIteration):
+        return None
+    left, top = min(max(left / width, 0.0), 0.99), min(max(top / height, 0.0), 0.99)
+    return Box(x=left, y=top, w=max(min(right / width, 1.0) - left, 0.01), h=max(min(bottom / height, 1.0) - top, 0.01))
 
 
 def _look(image: Image.Image, concept: Concept, attempt: Attempt, checks: Checks, reference) -> Attempt:

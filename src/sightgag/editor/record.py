@@ -66,6 +66,7 @@ class PictureChecks(BaseModel):
     concept: int
     attempts: list[Attempt] = Field(default_factory=list)
     kept: int | None = Field(default=None, description="index of the kept attempt; None when every try was blocked")
+    hero: Box | None = Field(default=None, description="where the artist says it drew the hero (unit canvas), if it says")
     notes: list[str] = Field(default_factory=list)
 
     @property
