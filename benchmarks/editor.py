@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -71,12 +72,15 @@ def main() -> None:
     concept = with_sign(writer.write(SIGN_REQUEST, [], n=1, seed=1)[0], "GOOSE FOR MAYOR")
     picture = SketchArtist(None, settings).paint([concept], seeds=[2], width=1024, height=1024).images[0]
     check_sign(picture, "GOOSE FOR MAYOR")  # the engine loads once per process
-    reading, ocr = None, []
+    reading, ocr, ocr_cpu = None, [], []
     for _ in range(args.runs):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         reading = check_sign(picture, "GOOSE FOR MAYOR")
         ocr.append(time.perf_counter() - start)
+        ocr_cpu.append(time.process_time() - cpu)
+    # On a shared machine the wall clock measures the neighbours too; CPU time (all threads) does not.
     print(f"sign OCR of a 1024x1024 sketch, {args.runs} runs: {median_ms(ocr)}; target <= 300 ms")
+    print(f"  CPU time {median_ms(ocr_cpu)}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     print(f"  read {reading.read!r}, similarity {reading.similarity:.2f}")
 
     detector = LocalNSFWDetector(settings.safety_threshold)
