@@ -15,14 +15,13 @@ import pytest
 from PIL import Image
 from request_set import load_requests
 
-from sightgag.concept import Concept
+from sightgag.concept import Box, Concept
 from sightgag.editor import load_editor
 from sightgag.editor.offline import OfflineEditor, request_parts, tied_parts
 from sightgag.editor.paintings import Checks
 from sightgag.editor.record import VisionVerdict
 from sightgag.editor.safety import LocalNSFWDetector, OpenAIModeration, PicturesBlocked, load_safety
 from sightgag.editor.signs import Line, match_sign
-from sightgag.concept import Box
 from sightgag.errors import UsageError
 from sightgag.settings import Settings
 from sightgag.studio import Studio

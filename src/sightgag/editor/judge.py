@@ -78,8 +78,7 @@ class LLMEditor:
             "Mark every candidate from 0 to 10 on each of these, then give one short reason:\n"
             + "\n".join(f"- {name}: {meaning}" for name, meaning in RUBRIC.items())
         )
-        answer = self._ask([{"role": "system", "content": SYSTEM}, {"role": "user", "content": prompt}], schema, "rubric")
-        data = answer
+        data = self._ask([{"role": "system", "content": SYSTEM}, {"role": "user", "content": prompt}], schema, "rubric")
         marks = []
         for number in range(1, len(concepts) + 1):
             item = data.get(f"candidate_{number}")
