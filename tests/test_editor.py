@@ -339,3 +339,95 @@ def test_a_meme_line_over_the_heros_face_moves_off_it(tmp_path, size):
     changed = np.any(np.asarray(render.crop(area)) != np.asarray(lettered.crop(area)), axis=2).mean()
     assert changed < 0.02, f"{changed:.0%} of Mittens' face is under the lettering"
     assert lettered.size == render.size  # still a meme: set on top, not a band under the picture
+
+
+class SignPainter:
+    """An artist that paints a plain sign with real type and, like Flux, cannot say where it put it."""
+
+    spec = "sign-painter"
+
+    def paint(self, concepts, *, seeds, width, height, subjects=(), progress=None):
+        from PIL import ImageDraw
+
+        from sightgag.artist.base import Painting
+        from sightgag.letterer.fonts import DEJAVU_SANS_BOLD, font
+
+        images = []
+        for concept in concepts:
+            image = Image.new("RGB", (width, height), (70, 110, 150))
+            draw = ImageDraw.Draw(image)
+            draw.rectangle((width * 0.55, height * 0.1, width * 0.95, height * 0.25), fill="white")
+            draw.text((width * 0.58, height * 0.13), concept.sign_text, fill="black", font=font(DEJAVU_SANS_BOLD, height // 20))
+            images.append(image)
+        return Painting(images=images, details={"seeds": list(seeds)}, keep_clear=[])
+
+
+def test_where_ocr_reads_the_sign_is_kept_clear_of_the_lettering(tmp_path):
+    studio = Studio("offline", SignPainter(), settings=Settings(home=tmp_path))
+    concept = with_sign(drafts(HAMSTER, 1)[0], "BANK VAULT")
+
+    gag = studio.make(HAMSTER, concepts=[concept], seed=1, size=(512, 512))
+
+    assert gag.editor.pictures[0].attempts[0].sign.ok
+    (box,) = gag.keep_clear[0]
+    assert 0.5 < box.x < 0.65 and 0.1 <= box.y < 0.2  # on the sign's line, right of the middle, near the top
+
+
+class FakeVisionChat(BaseHTTPRequestHandler):
+    """An OpenAI-compatible chat server that takes images: it answers the first look 'extra fingers'."""
+
+    requests: list[dict] = []
+
+    def do_GET(self):  # /v1/models: the server names its model
+        self._answer({"object": "list", "data": [{"id": "looker", "object": "model"}]})
+
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers["content-length"])))
+        FakeVisionChat.requests.append(body)
+        keys = list(body["response_format"]["json_schema"]["schema"]["properties"])
+        first = len(FakeVisionChat.requests) == 1
+        verdict = {key: not (first and key == "no_extra_limbs") for key in keys if key != "problem"}
+        verdict["problem"] = "six fingers on the left paw" if first else ""
+        message = {"role": "assistant", "content": json.dumps(verdict)}
+        self._answer(
+            {
+                "id": "chatcmpl-1", "object": "chat.completion", "created": 0, "model": "looker",
+                "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+            }
+        )  # fmt: skip
+
+    def _answer(self, answer: dict):
+        data = json.dumps(answer).encode()
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_vision_model_named_in_the_settings_is_shown_the_picture_and_its_failure_repaints(tmp_path):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeVisionChat)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    FakeVisionChat.requests = []
+    url = f"http://127.0.0.1:{server.server_address[1]}/v1"
+    try:
+        settings = Settings(home=tmp_path, vision=f"openai-compat:{url}#looker")
+        gag = Studio("offline", "sketch", settings=settings).make(MITTENS, seed=2, size=(256, 256), editor="none")
+    finally:
+        server.shutdown()
+
+    picture = gag.editor.pictures[0]
+    assert [attempt.seed for attempt in picture.attempts] == [2, 3] and picture.kept == 1
+    first = picture.attempts[0].vision
+    assert not first.passed and "six fingers on the left paw" in first.problems
+    assert gag.editor.vision == f"openai-compat:{url}#looker"
+    content = FakeVisionChat.requests[0]["messages"][0]["content"]
+    assert content[0]["type"] == "text" and "Mittens" in content[0]["text"]
+    assert content[1]["type"] == "image_url" and content[1]["image_url"]["url"].startswith("data:image/jpeg;base64,")
+    schema = FakeVisionChat.requests[0]["response_format"]["json_schema"]["schema"]
+    assert {"hero_present", "foil_present", "moment_readable", "no_extra_limbs"} <= set(schema["properties"])
+    logged = Studio("offline", "sketch", settings=settings).gallery.exchanges(gag.id)
+    assert len(logged) == 2 and all(row["model"] == "looker" for row in logged)

@@ -299,6 +299,8 @@ class Studio:
             progress=lambda done, total: report("painting", done, total),
         )
         painted = time.perf_counter() - started
+        # What the vision model was asked and answered is logged like the writer's calls.
+        self._log_exchanges(checks.vision, drafts[0].gag.id if len(drafts) == 1 else None)
         self._refuse_blocked(drafts, painting.images, checks)
         if len(drafts) > 1:
             painting.details["batch"] = [draft.gag.id for draft in drafts]
@@ -362,8 +364,8 @@ class Studio:
             return self._editor
         return load_editor(editor or self.editor_spec or self.settings.editor, self.settings, writer)
 
-    def _log_exchanges(self, editor: Editor, gag_id: str | None) -> None:
-        exchanges = getattr(editor, "exchanges", None)
+    def _log_exchanges(self, caller: object, gag_id: str | None) -> None:
+        exchanges = getattr(caller, "exchanges", None)
         if exchanges:
             self.gallery.log_exchanges(list(exchanges), gag_id=gag_id)
             exchanges.clear()

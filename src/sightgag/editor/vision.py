@@ -43,6 +43,10 @@ class LLMVisionJudge:
         self.llm = llm
         self.name = llm.spec
 
+    @property
+    def exchanges(self) -> list[dict]:
+        return self.llm.exchanges
+
     def judge(self, image: Image.Image, concept: Concept, reference: Image.Image | None = None) -> VisionVerdict:
         asked = questions_for(concept)
         text = (
