@@ -17,10 +17,9 @@ from sightgag import auto
 from sightgag.artist import Artist, load_artist
 from sightgag.concept import Box, Concept
 from sightgag.editor import Editor, default_candidates, load_editor
-from sightgag.editor.desk import build_checks, check_candidates, edit_concepts
+from sightgag.editor.desk import build_checks, check_candidates, edit_concepts, keep_checked, refuse_blocked
 from sightgag.editor.paintings import Checks, paint_checked
 from sightgag.editor.record import EditorRecord
-from sightgag.editor.safety import PicturesBlocked
 from sightgag.errors import UsageError
 from sightgag.gag import Gag
 from sightgag.gallery import Gallery, new_gag_id, now_iso
@@ -301,7 +300,7 @@ class Studio:
         painted = time.perf_counter() - started
         # What the vision model was asked and answered is logged like the writer's calls.
         self._log_exchanges(checks.vision, drafts[0].gag.id if len(drafts) == 1 else None)
-        self._refuse_blocked(drafts, painting.images, checks)
+        refuse_blocked([len(draft.gag.concepts) for draft in drafts], painting.images, checks)
         if len(drafts) > 1:
             painting.details["batch"] = [draft.gag.id for draft in drafts]
 
@@ -311,7 +310,7 @@ class Studio:
             gag = draft.gag
             span = slice(offset, offset + len(gag.concepts))
             offset += len(gag.concepts)
-            renders = self._keep_checked(gag, painting, span, checks)
+            renders = keep_checked(gag, painting, span, checks)
             gag.artist = artist.spec
             gag.artist_details = painting.details
             gag.timings["artist"] = painted
@@ -369,38 +368,6 @@ class Studio:
         if exchanges:
             self.gallery.log_exchanges(list(exchanges), gag_id=gag_id)
             exchanges.clear()
-
-    @staticmethod
-    def _refuse_blocked(drafts: Sequence[Draft], images: list, checks: Checks) -> None:
-        """Stop before anything is written when every picture of a gag was blocked: one line says so."""
-        offset = 0
-        for draft in drafts:
-            count = len(draft.gag.concepts)
-            if all(image is None for image in images[offset : offset + count]):
-                raise PicturesBlocked(
-                    f"the safety check ({checks.safety.name}) blocked every picture of this gag in "
-                    f"{checks.retries + 1} tries each; nothing was saved: rephrase the request"
-                )
-            offset += count
-
-    @staticmethod
-    def _keep_checked(gag: Gag, painting, span: slice, checks: Checks) -> list[Image.Image]:
-        """The gag's kept pictures; its concepts whose every try was blocked are dropped, and it says so."""
-        record = gag.editor or EditorRecord(editor="none")
-        pictures = painting.pictures[span]
-        images, clear = painting.images[span], painting.keep_clear[span]
-        kept = [index for index, image in enumerate(images) if image is not None]
-        record.blocked = sum(1 for picture in pictures for attempt in picture.attempts if attempt.blocked)
-        for number, picture in enumerate(pictures):
-            picture.concept = number
-        record.pictures = pictures
-        record.safety, record.vision = checks.safety.name, (checks.vision.name if checks.vision else checks.vision_reason)
-        if len(kept) < len(images):
-            record.notes.append(f"{len(images) - len(kept)} concept(s) dropped: every picture of them was blocked")
-        gag.concepts = [gag.concepts[index] for index in kept]
-        gag.keep_clear = [clear[index] for index in kept]
-        gag.editor = record
-        return [images[index] for index in kept]
 
     def _write(
         self, writer: Writer, request: str, subjects: list[Subject], n: int, seed: int | None, gag_id: str | None

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from PIL import Image
+
 from sightgag.concept import Concept
 from sightgag.editor import Editor
-from sightgag.editor.paintings import Checks
+from sightgag.editor.paintings import CheckedPainting, Checks
 from sightgag.editor.record import EditorRecord
+from sightgag.editor.safety import PicturesBlocked
 from sightgag.errors import UsageError
+from sightgag.gag import Gag
 from sightgag.settings import Settings
 from sightgag.subjects import Subject
 
@@ -64,3 +68,41 @@ def build_checks(settings: Settings, editor: Editor | None = None, retries: int 
         vision=vision,
         vision_reason=reason,
     )
+
+
+def refuse_blocked(concept_counts: Sequence[int], images: Sequence[Image.Image | None], checks: Checks) -> None:
+    """Stop before anything is written when every picture of a gag was blocked: one line says so.
+
+    `concept_counts[i]` pictures of `images` belong to gag i, in order (the gags painted in one batch).
+    """
+    offset = 0
+    for count in concept_counts:
+        if all(image is None for image in images[offset : offset + count]):
+            raise PicturesBlocked(
+                f"the safety check ({checks.safety.name}) blocked every picture of this gag in "
+                f"{checks.retries + 1} tries each; nothing was saved: rephrase the request"
+            )
+        offset += count
+
+
+def keep_checked(gag: Gag, painting: CheckedPainting, span: slice, checks: Checks) -> list[Image.Image]:
+    """The gag's kept pictures (its `span` of the batch), its record of the checks filled in.
+
+    Concepts whose every try was blocked are dropped from the gag, and the record says so.
+    """
+    record = gag.editor or EditorRecord(editor="none")
+    pictures = painting.pictures[span]
+    images, clear = painting.images[span], painting.keep_clear[span]
+    kept = [index for index, image in enumerate(images) if image is not None]
+    record.blocked = sum(1 for picture in pictures for attempt in picture.attempts if attempt.blocked)
+    for number, picture in enumerate(pictures):
+        picture.concept = number
+    record.pictures = pictures
+    record.safety = checks.safety.name
+    record.vision = checks.vision.name if checks.vision else checks.vision_reason
+    if len(kept) < len(images):
+        record.notes.append(f"{len(images) - len(kept)} concept(s) dropped: every picture of them was blocked")
+    gag.concepts = [gag.concepts[index] for index in kept]
+    gag.keep_clear = [clear[index] for index in kept]
+    gag.editor = record
+    return [images[index] for index in kept]
