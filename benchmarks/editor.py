@@ -67,7 +67,9 @@ def main() -> None:
         total += args.n
     print(f"offline ranking, {2 * args.n} candidates -> {args.n}, {len(requests)} requests:")
     print(f"  {median_ms(ranking)}; target <= 50 ms")
-    print(f"  tied to the request: writer's first {args.n} {first_tied / total:.0%}, editor's {args.n} {kept_tied / total:.0%}")
+    print(
+        f"  tied to the request: writer's first {args.n} {first_tied / total:.0%}, editor's {args.n} {kept_tied / total:.0%}"
+    )
 
     concept = with_sign(writer.write(SIGN_REQUEST, [], n=1, seed=1)[0], "GOOSE FOR MAYOR")
     picture = SketchArtist(None, settings).paint([concept], seeds=[2], width=1024, height=1024).images[0]

@@ -224,7 +224,9 @@ def test_without_a_vision_model_the_look_is_skipped_with_a_reason(tmp_path):
 
 def test_the_local_detector_passes_real_sketch_and_tiny_flux_pictures(tiny_flux_dir, tmp_path):
     sketch = Studio("offline", "sketch", settings=Settings(home=tmp_path)).make(MITTENS, seed=3, size=(512, 512))
-    flux = Studio("offline", f"flux:{tiny_flux_dir}", settings=Settings(home=tmp_path)).make(MITTENS, seed=3, size=(64, 64))
+    flux = Studio("offline", f"flux:{tiny_flux_dir}", settings=Settings(home=tmp_path)).make(
+        MITTENS, seed=3, size=(64, 64)
+    )
 
     for gag in (sketch, flux):
         assert gag.editor.safety.startswith("open_nsfw") and gag.editor.blocked == 0
@@ -357,7 +359,12 @@ class SignPainter:
             image = Image.new("RGB", (width, height), (70, 110, 150))
             draw = ImageDraw.Draw(image)
             draw.rectangle((width * 0.55, height * 0.1, width * 0.95, height * 0.25), fill="white")
-            draw.text((width * 0.58, height * 0.13), concept.sign_text, fill="black", font=font(DEJAVU_SANS_BOLD, height // 20))
+            draw.text(
+                (width * 0.58, height * 0.13),
+                concept.sign_text,
+                fill="black",
+                font=font(DEJAVU_SANS_BOLD, height // 20),
+            )
             images.append(image)
         return Painting(images=images, details={"seeds": list(seeds)}, keep_clear=[])
 

@@ -35,7 +35,10 @@ def test_make_takes_the_editors_options_and_gallery_show_prints_the_ranking(tmp_
 
 @pytest.mark.parametrize(
     "options, message",
-    [(["--candidates", "1", "--n", "2"], "--candidates must be between"), (["--retries", "9"], "--retries must be between")],
+    [
+        (["--candidates", "1", "--n", "2"], "--candidates must be between"),
+        (["--retries", "9"], "--retries must be between"),
+    ],
 )
 def test_bad_editor_options_are_one_line_and_exit_2(tmp_path, options, message):
     made = sightgag("make", MITTENS, "--writer", "offline", "--artist", "sketch", *options, home=tmp_path)
@@ -55,9 +58,16 @@ def test_a_blocked_gag_is_one_line_exit_1_and_nothing_is_written(tmp_path):
 
 
 def test_the_servers_job_fails_with_that_line(tmp_path):
-    env = {"SIGHTGAG_WRITER": "offline", "SIGHTGAG_ARTIST": "sketch", "SIGHTGAG_SAFETY_THRESHOLD": "0", "SIGHTGAG_RETRIES": "0"}
+    env = {
+        "SIGHTGAG_WRITER": "offline",
+        "SIGHTGAG_ARTIST": "sketch",
+        "SIGHTGAG_SAFETY_THRESHOLD": "0",
+        "SIGHTGAG_RETRIES": "0",
+    }
     with running_server(tmp_path / "home", env) as base_url, httpx.Client(base_url=base_url, timeout=60) as client:
-        posted = client.post("/api/jobs", json={"request": MITTENS, "size": "256x256", "editor": "offline", "candidates": 3})
+        posted = client.post(
+            "/api/jobs", json={"request": MITTENS, "size": "256x256", "editor": "offline", "candidates": 3}
+        )
         assert posted.status_code == 202, posted.text
         deadline = time.monotonic() + 90
         while (job := client.get(f"/api/jobs/{posted.json()['id']}").json())["status"] not in ("done", "failed"):

@@ -26,7 +26,9 @@ MITTENS = "my cat Mittens as a superhero fighting a giant ball of yarn"
 
 
 def night_city(size: int):
-    concept = next(c for c in OfflineWriter(None, Settings()).write(MITTENS, [], n=4, seed=1) if c.device.value == "scale mismatch")
+    concept = next(
+        c for c in OfflineWriter(None, Settings()).write(MITTENS, [], n=4, seed=1) if c.device.value == "scale mismatch"
+    )
     image = SketchArtist(None, Settings()).paint([concept], seeds=[1], width=size, height=size).images[0]
     return concept, image
 
@@ -54,7 +56,9 @@ def test_the_scrim_makes_meme_type_over_a_night_city_read_back(size, monkeypatch
     outline_only = read_back_rate(image, concept)
 
     with capsys.disabled():
-        print(f"\nmeme over the night city at {size}px: read back {outline_only:.0%} outlined, {with_scrim:.0%} with the scrim")
+        print(
+            f"\nmeme over the night city at {size}px: read back {outline_only:.0%} outlined, {with_scrim:.0%} with the scrim"
+        )
     assert with_scrim >= 0.85 and with_scrim > outline_only
 
 

@@ -26,11 +26,19 @@ MAX_RETRIES = 5  # repaints per picture at most: each is a full painting
 
 
 def edit_concepts(
-    editor: Editor, request: str, subjects: list[Subject], candidates: Sequence[Concept], n: int, *, punch_up: bool = False
+    editor: Editor,
+    request: str,
+    subjects: list[Subject],
+    candidates: Sequence[Concept],
+    n: int,
+    *,
+    punch_up: bool = False,
 ) -> tuple[list[Concept], EditorRecord]:
     """The `n` best of the writer's candidates, punched up if asked, and the record of how they were chosen."""
     ranking = editor.rank(request, subjects, candidates, n)
-    record = EditorRecord(editor=editor.spec, candidates=len(candidates), ranking=ranking.judgements, notes=list(ranking.notes))
+    record = EditorRecord(
+        editor=editor.spec, candidates=len(candidates), ranking=ranking.judgements, notes=list(ranking.notes)
+    )
     kept = ranking.kept
     if punch_up:
         rewrite = getattr(editor, "punch_up", None)
@@ -90,7 +98,7 @@ def keep_checked(gag: Gag, painting: CheckedPainting, span: slice, checks: Check
 
     Concepts whose every try was blocked are dropped from the gag, and the record says so.
     """
-    record = gag.editor or EditorRecord(editor="none")
+    record = gag.editor or EditorRecord(editor="given")  # concepts handed in: nothing was ranked
     pictures = painting.pictures[span]
     images, clear = painting.images[span], painting.keep_clear[span]
     kept = [index for index, image in enumerate(images) if image is not None]

@@ -131,7 +131,9 @@ class LLMEditor:
                 notes.append(f"a close call was left to the marks: the pairwise answer was unusable ({junk})")
                 continue
             if verdict is None:
-                notes.append(f"candidates {upper + 1} and {lower + 1}: the pairwise verdict flipped with the order, marks kept")
+                notes.append(
+                    f"candidates {upper + 1} and {lower + 1}: the pairwise verdict flipped with the order, marks kept"
+                )
             elif verdict == 1:
                 scores[lower] = scores[upper] + 0.01
                 reasons[lower] += " (preferred in a pairwise call, both orders)"
@@ -180,7 +182,9 @@ class LLMEditor:
         for attempt in range(JUDGE_TRIES):
             asked = messages
             if attempt:
-                asked = messages + [{"role": "user", "content": f"Your last answer was unusable ({problem}). Answer again."}]
+                asked = messages + [
+                    {"role": "user", "content": f"Your last answer was unusable ({problem}). Answer again."}
+                ]
             answer, finish_reason = self.llm.ask_json(asked, schema, name=f"sightgag_{name}")
             try:
                 data = json.loads(answer, strict=False)
@@ -201,7 +205,11 @@ class JunkAnswer(SightgagError):
 
 
 def rubric_schema(count: int, style: str) -> dict:
-    mark = {"type": "integer", "enum": list(range(11))} if style == "grammar" else {"type": "integer", "minimum": 0, "maximum": 10}
+    mark = (
+        {"type": "integer", "enum": list(range(11))}
+        if style == "grammar"
+        else {"type": "integer", "minimum": 0, "maximum": 10}
+    )
     item = {
         "type": "object",
         "properties": {**{name: dict(mark) for name in RUBRIC}, "reason": _text(style, REASON_CHARS)},
@@ -244,7 +252,7 @@ def _describe(concept: Concept) -> str:
     caption = f"{concept.caption.setup} / {concept.caption.text}" if concept.caption.setup else concept.caption.text
     return (
         f"{concept.title}. {concept.premise} Cast: {cast}. Setting: {concept.setting}. "
-        f"Moment: {concept.moment} Caption: \"{caption}\""
+        f'Moment: {concept.moment} Caption: "{caption}"'
     )
 
 

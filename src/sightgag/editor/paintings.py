@@ -55,8 +55,12 @@ def paint_checked(
     progress: Progress | None = None,
 ) -> CheckedPainting:
     concepts = list(concepts)
-    painting = artist.paint(concepts, seeds=list(seeds), width=width, height=height, subjects=list(subjects), progress=progress)
-    painted_clear = [list(boxes) for boxes in painting.keep_clear] + [[] for _ in range(len(concepts) - len(painting.keep_clear))]
+    painting = artist.paint(
+        concepts, seeds=list(seeds), width=width, height=height, subjects=list(subjects), progress=progress
+    )
+    painted_clear = [list(boxes) for boxes in painting.keep_clear] + [
+        [] for _ in range(len(concepts) - len(painting.keep_clear))
+    ]
     records = [PictureChecks(concept=index) for index in range(len(concepts))]
     tries: list[list[tuple[Image.Image, list[Box]]]] = [[] for _ in concepts]
     references = _references(concepts, subjects) if checks.vision is not None else [None] * len(concepts)
@@ -90,9 +94,13 @@ def paint_checked(
             height=height,
             subjects=list(subjects),
         )
-        repaint_clear = [list(boxes) for boxes in repaint.keep_clear] + [[] for _ in range(len(failing) - len(repaint.keep_clear))]
+        repaint_clear = [list(boxes) for boxes in repaint.keep_clear] + [
+            [] for _ in range(len(failing) - len(repaint.keep_clear))
+        ]
         round_images = {index: (image, clear) for index, image, clear in zip(failing, repaint.images, repaint_clear)}
-        round_heroes = {index: drawn_hero(repaint.details, position, width, height) for position, index in enumerate(failing)}
+        round_heroes = {
+            index: drawn_hero(repaint.details, position, width, height) for position, index in enumerate(failing)
+        }
 
     images: list[Image.Image | None] = []
     keep_clear: list[list[Box]] = []

@@ -73,7 +73,14 @@ def writers_order(concepts: Sequence[Concept], n: int, reason: str) -> Ranking:
     return Ranking(
         list(concepts[:n]),
         [
-            Judgement(candidate=index, title=concept.title, caption=concept.caption.text, score=0.0, reason=reason, kept=index < n)
+            Judgement(
+                candidate=index,
+                title=concept.title,
+                caption=concept.caption.text,
+                score=0.0,
+                reason=reason,
+                kept=index < n,
+            )
             for index, concept in enumerate(concepts)
         ],
     )

@@ -57,7 +57,9 @@ class Attempt(BaseModel):
 
     @property
     def passed(self) -> bool:
-        return self.blocked is None and (self.sign is None or self.sign.ok) and (self.vision is None or self.vision.passed)
+        return (
+            self.blocked is None and (self.sign is None or self.sign.ok) and (self.vision is None or self.vision.passed)
+        )
 
 
 class PictureChecks(BaseModel):
@@ -66,7 +68,9 @@ class PictureChecks(BaseModel):
     concept: int
     attempts: list[Attempt] = Field(default_factory=list)
     kept: int | None = Field(default=None, description="index of the kept attempt; None when every try was blocked")
-    hero: Box | None = Field(default=None, description="where the artist says it drew the hero (unit canvas), if it says")
+    hero: Box | None = Field(
+        default=None, description="where the artist says it drew the hero (unit canvas), if it says"
+    )
     notes: list[str] = Field(default_factory=list)
 
     @property
@@ -77,7 +81,9 @@ class PictureChecks(BaseModel):
 class EditorRecord(BaseModel):
     """The editor's part of a gag."""
 
-    editor: str = Field(description="the editor spec that ranked: an LLM spec, 'offline' or 'none'")
+    editor: str = Field(
+        description="the editor spec that ranked: an LLM spec, 'offline', 'none', or 'given' (concepts handed in)"
+    )
     candidates: int = Field(default=0, description="how many concepts the writer drafted")
     ranking: list[Judgement] = Field(default_factory=list, description="every candidate, best first")
     punch_up: list[PunchUp] = Field(default_factory=list)

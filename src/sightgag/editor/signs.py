@@ -53,7 +53,9 @@ def read_lines(image: Image.Image) -> list[Line]:
     picture = image.convert("RGB")
     scale = min(1.0, READ_SIDE / max(picture.size))
     if scale < 1.0:
-        picture = picture.resize((round(picture.width * scale), round(picture.height * scale)), Image.Resampling.BILINEAR)
+        picture = picture.resize(
+            (round(picture.width * scale), round(picture.height * scale)), Image.Resampling.BILINEAR
+        )
     pixels = np.asarray(picture)[:, :, ::-1]  # RapidOCR takes OpenCV's BGR order
     with _engine_lock:
         found, _ = _engine()(pixels, use_cls=False)  # painted signs stand upright: no angle classifier

@@ -28,7 +28,7 @@ QUESTIONS = {
     "foil_present": "Is {foil} in the picture?",
     "moment_readable": "Can you tell at a glance what is happening: {moment}",
     "no_extra_limbs": "Does every figure have the right number of arms, legs and fingers?",
-    "sign_spelled": "Does the sign read exactly \"{sign}\"?",
+    "sign_spelled": 'Does the sign read exactly "{sign}"?',
 }
 
 
@@ -82,7 +82,9 @@ class LLMVisionJudge:
 def questions_for(concept: Concept) -> dict[str, str]:
     foils = concept.foils
     asked = {
-        "hero_present": QUESTIONS["hero_present"].format(hero=f"{concept.hero.name} ({concept.hero.kind or 'the hero'})"),
+        "hero_present": QUESTIONS["hero_present"].format(
+            hero=f"{concept.hero.name} ({concept.hero.kind or 'the hero'})"
+        ),
         "moment_readable": QUESTIONS["moment_readable"].format(moment=concept.moment),
         "no_extra_limbs": QUESTIONS["no_extra_limbs"],
     }
@@ -115,4 +117,7 @@ def _image_part(image: Image.Image) -> dict:
     picture.thumbnail((768, 768))
     buffer = io.BytesIO()
     picture.save(buffer, format="JPEG", quality=88)
-    return {"type": "image_url", "image_url": {"url": "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode()}}
+    return {
+        "type": "image_url",
+        "image_url": {"url": "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode()},
+    }

@@ -50,7 +50,9 @@ def letter_meme(image: Image.Image, top: str, bottom: str) -> Lettered:
     return Lettered(lettered, "meme", texts)
 
 
-def scrim_behind(lettered: Image.Image, picture: Image.Image, left: float, top: float, width: float, height: float, size: int) -> bool:
+def scrim_behind(
+    lettered: Image.Image, picture: Image.Image, left: float, top: float, width: float, height: float, size: int
+) -> bool:
     """Darken softly behind a block of text when the picture behind it is busy; say whether it did."""
     pad = SCRIM_PAD * size
     box = (
