@@ -438,3 +438,23 @@ def test_a_vision_model_named_in_the_settings_is_shown_the_picture_and_its_failu
     assert {"hero_present", "foil_present", "moment_readable", "no_extra_limbs"} <= set(schema["properties"])
     logged = Studio("offline", "sketch", settings=settings).gallery.exchanges(gag.id)
     assert len(logged) == 2 and all(row["model"] == "looker" for row in logged)
+
+
+def test_the_vision_model_compares_a_subject_hero_with_its_photo(tmp_path):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeVisionChat)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    FakeVisionChat.requests = []
+    url = f"http://127.0.0.1:{server.server_address[1]}/v1"
+    photo = tmp_path / "mittens.png"
+    Image.new("RGB", (96, 96), (230, 140, 60)).save(photo)
+    try:
+        studio = Studio("offline", "sketch", settings=Settings(home=tmp_path, vision=f"openai-compat:{url}#looker"))
+        studio.subjects.add("Mittens", [photo], kind="cat")
+        studio.make(MITTENS, seed=2, size=(256, 256), editor="none", retries=0)
+    finally:
+        server.shutdown()
+
+    text, painting, reference = FakeVisionChat.requests[0]["messages"][0]["content"]
+    assert "photo of the real Mittens" in text["text"]
+    assert painting["type"] == reference["type"] == "image_url"
+    assert painting["image_url"]["url"] != reference["image_url"]["url"]
