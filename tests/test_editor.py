@@ -458,3 +458,19 @@ def test_the_vision_model_compares_a_subject_hero_with_its_photo(tmp_path):
     assert "photo of the real Mittens" in text["text"]
     assert painting["type"] == reference["type"] == "image_url"
     assert painting["image_url"]["url"] != reference["image_url"]["url"]
+
+
+def test_small_lettering_the_quick_read_misses_gets_a_closer_look():
+    from PIL import ImageDraw
+
+    from sightgag.editor.signs import check_sign, read_lines
+    from sightgag.letterer.fonts import DEJAVU_SANS_BOLD, font
+
+    image = Image.new("RGB", (1024, 1024), (70, 110, 150))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((560, 100, 900, 160), fill="white")
+    draw.text((580, 115), "BANK VAULT", fill="black", font=font(DEJAVU_SANS_BOLD, 9))
+
+    assert not match_sign(read_lines(image), "BANK VAULT").ok  # too small for the quick read at 512 px
+    reading = check_sign(image, "BANK VAULT")
+    assert reading.ok and reading.boxes[0].x > 0.5
