@@ -6,6 +6,7 @@ Screenshots land in artifacts/page/ (not committed): look at them after a change
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -143,6 +144,10 @@ def test_a_request_becomes_a_gag_to_reletter_and_find_in_the_gallery(server, ope
     cards = page.get_by_test_id("concept-card")
     expect(cards).to_have_count(3)
     expect(page.get_by_test_id("paint")).to_be_disabled()  # nothing picked yet
+    # Each card says what the editor thought of it: a score out of 10 and why.
+    expect(cards.get_by_test_id("concept-editor")).to_have_count(3)
+    for note in cards.get_by_test_id("concept-editor").all_inner_texts():
+        assert re.fullmatch(r"\d+\.\d/10 · .+", note), note
 
     # Pick the second concept and rewrite its caption before painting.
     cards.nth(1).get_by_test_id("concept-pick").click()

@@ -47,6 +47,10 @@ ArtistOption = Annotated[
     Optional[str], typer.Option("--artist", "-a", help="flux:schnell, flux:dev, flux:/path, bfl:flux-pro-1.1, xai[:MODEL], sketch, auto, or a plugin's (sightgag plugins)")
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="print one JSON object instead of text")]
+EditorOption = Annotated[
+    Optional[str], typer.Option("--editor", help="ranks the candidates: auto, offline, none, or an LLM spec (grok, openai, openai-compat:URL)")
+]
+CandidatesOption = Annotated[Optional[int], typer.Option("--candidates", help="concepts the writer drafts for the editor to rank (default 2 x N, at most 8)")]
 
 _debug = False
 
@@ -127,6 +131,10 @@ def make(
     seed: Annotated[Optional[int], typer.Option(help="seed for reproducible results")] = None,
     size: Annotated[Optional[str], typer.Option(help="WIDTHxHEIGHT, default 1024x1024")] = None,
     out_dir: Annotated[Optional[Path], typer.Option("--out", help="also copy the pictures into this folder")] = None,
+    editor: EditorOption = None,
+    candidates: CandidatesOption = None,
+    punch_up: Annotated[bool, typer.Option("--punch-up", help="an LLM editor rewrites the kept captions once")] = False,
+    retries: Annotated[Optional[int], typer.Option("--retries", help="repaints of a picture that fails a check (default 2)")] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Write, paint and letter a gag, and file it in the gallery."""
@@ -144,7 +152,10 @@ def make(
     studio = _studio(writer, artist)
     _say_backends(studio, as_json)
     with _ProgressBars(enabled=not as_json and sys.stderr.isatty()) as bars:
-        gag = studio.make(request, subjects=subject, n=n, seed=seed, size=parsed_size, lettering=lettering, progress=bars)
+        gag = studio.make(
+            request, subjects=subject, n=n, seed=seed, size=parsed_size, lettering=lettering, progress=bars,
+            editor=editor, candidates=candidates, punch_up=punch_up, retries=retries,
+        )  # fmt: skip
     images = [str(path) for path in gag.images]
     if out_dir is not None:
         images = _copy_out(gag, out_dir)
@@ -167,14 +178,17 @@ def concept(
     n: Annotated[int, typer.Option("--n", "-n", help="how many distinct concepts")] = 1,
     seed: Annotated[Optional[int], typer.Option(help="seed, where the writer supports one")] = None,
     writer: WriterOption = None,
+    editor: EditorOption = None,
+    candidates: CandidatesOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Run the writer alone and show its concepts."""
+    """Run the writer (and the editor's ranking) and show the concepts kept."""
     studio = _studio(writer, "sketch")
     _say_backends(studio, as_json)
-    concepts = studio.concept(request, subjects=subject, n=n, seed=seed)
+    concepts, record = studio.edit(request, subjects=subject, n=n, seed=seed, editor=editor, candidates=candidates)
     if as_json:
-        print(json.dumps({"writer": studio.backends.writer, "concepts": [c.model_dump(mode="json") for c in concepts]}, ensure_ascii=False))
+        concept_list = [c.model_dump(mode="json") for c in concepts]
+        print(json.dumps({"writer": studio.backends.writer, "concepts": concept_list, "editor": record.model_dump(mode="json")}, ensure_ascii=False))
         return
     for number, item in enumerate(concepts, 1):
         out.print(_line((f"{number}. {item.title}", "bold"), "  ", (f"({item.device.value})", "dim")))
@@ -223,6 +237,8 @@ def gallery_show(gag_id: Annotated[str, typer.Argument(help="a gag id or a uniqu
     out.print(_line(f"writer:   {gag.writer}   artist: {gag.artist}   seed: {gag.seed}   size: {gag.width}x{gag.height}"))
     for path in gag.images:
         out.print(_line(f"  {path}", style="cyan"))
+    if gag.editor is not None:
+        _print_editor(gag.editor)
 
 
 @gallery_app.command("rerender")
@@ -260,6 +276,27 @@ def gallery_delete(gag_id: Annotated[str, typer.Argument(help="a gag id or a uni
         print(json.dumps({"deleted": gag.id}, ensure_ascii=False))
     else:
         out.print(_line(f"deleted gag {gag.id}"))
+
+
+def _print_editor(record) -> None:
+    out.print(_line(f"editor:   {record.editor} · {record.candidates} candidates"))
+    for judgement in record.ranking:
+        mark = "kept" if judgement.kept else "    "
+        out.print(_line(f"  {mark} {judgement.score:4.1f}  {judgement.caption}  ", (judgement.reason, "dim")))
+    for change in record.punch_up:
+        out.print(_line(f"  punch-up: {change.original!r} → {change.caption!r}"))
+    for picture in record.pictures:
+        tries = ", ".join(
+            f"seed {attempt.seed}"
+            + (" blocked" if attempt.blocked else "")
+            + (f" sign {attempt.sign.read!r} ({attempt.sign.similarity:.2f})" if attempt.sign else "")
+            + ("" if attempt.vision is None else " vision ok" if attempt.vision.passed else " vision failed")
+            for attempt in picture.attempts
+        )
+        out.print(_line(f"  picture {picture.concept + 1}: {tries}"))
+    out.print(_line(f"  safety: {record.safety} · blocked: {record.blocked} · vision: {record.vision}"))
+    for note in record.notes + [note for picture in record.pictures for note in picture.notes]:
+        out.print(_line(f"  note: {note}"))
 
 
 def _print_gag_paths(gag, as_json: bool) -> None:

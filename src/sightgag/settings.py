@@ -56,6 +56,14 @@ class Settings(BaseSettings):
     )
     keep_pipelines: int = Field(default=1, ge=1, description="FLUX.1 pipelines kept loaded (least recently used go)")
 
+    # The editor (src/sightgag/editor): ranking before painting, checks after it.
+    editor: str = Field(default="auto", description="auto, offline, none, or an LLM spec such as grok or openai-compat:URL")
+    retries: int = Field(default=2, description="repaints of a picture that fails a check, with the next seeds")
+    safety: str = Field(default="auto", description="auto, local, openai or off (off: pictures are filed unchecked)")
+    safety_threshold: float = Field(default=0.5, description="local detector: P(nsfw) at which a picture is blocked")
+    moderation_url: str = Field(default="https://api.openai.com/v1", description="where OpenAI's moderation is asked")
+    vision: str = Field(default="auto", description="auto (the editor's LLM if it is grok or openai), off, or a spec")
+
     # Hosted BFL API.
     bfl_url: str = "https://api.bfl.ai/v1"
     bfl_deadline: float = Field(default=300.0, description="seconds to wait for a hosted render")

@@ -17,6 +17,10 @@ from sightgag import auto
 from sightgag.artist import Artist, load_artist
 from sightgag.bounds import check_seed, check_size
 from sightgag.concept import MAX_CAPTION_CHARS, Box, Concept, check_lettering
+from sightgag.editor import Editor, default_candidates, load_editor
+from sightgag.editor.desk import build_checks, check_candidates, edit_concepts, keep_checked, refuse_blocked
+from sightgag.editor.paintings import Checks, paint_checked
+from sightgag.editor.record import EditorRecord
 from sightgag.errors import UsageError
 from sightgag.gag import Gag
 from sightgag.gallery import Gallery, new_gag_id, now_iso
@@ -46,6 +50,8 @@ class Draft:
     subjects: list[Subject]
     job_id: str | None = None
     exchanges: list[int] = field(default_factory=list)
+    editor: Editor | None = None  # whose LLM, if any, looks at the paintings
+    retries: int | None = None  # repaints of a failing picture; the settings' when None
 
 
 @dataclass
@@ -76,8 +82,15 @@ class Studio:
         artist: str | Artist | None = None,
         *,
         settings: Settings | None = None,
+        editor: str | Editor | None = None,
+        checks: Checks | None = None,
     ):
+        """`editor` ranks the writer's candidates (a spec, see sightgag.editor; the settings' when None);
+        `checks` stands in for the checks after painting that the settings ask for (safety, signs, vision)."""
         self.settings = settings or Settings()
+        self.editor_spec = editor if isinstance(editor, str | None) else None
+        self._editor = None if isinstance(editor, str | None) else editor
+        self._checks = checks
         self.gallery = Gallery(self.settings.home)
         self.subjects = SubjectLibrary(self.settings.home)
         self._writer = writer if not isinstance(writer, str | None) else None
@@ -127,17 +140,41 @@ class Studio:
         n: int = 1,
         seed: int | None = None,
         writer: Writer | None = None,
+        editor: str | Editor | None = None,
+        candidates: int | None = None,
     ) -> list[Concept]:
-        """The writer alone: `n` candidate Concepts for a request, best first.
+        """The writer and the editor's ranking: the `n` best of the writer's candidate Concepts, best first.
 
         `writer` writes this call instead of the studio's own (a server shares one studio among requests).
         """
+        return self.edit(request, subjects=subjects, n=n, seed=seed, writer=writer, editor=editor, candidates=candidates)[0]
+
+    def edit(
+        self,
+        request: str,
+        *,
+        subjects: Sequence[Subject | str] = (),
+        n: int = 1,
+        seed: int | None = None,
+        writer: Writer | None = None,
+        editor: str | Editor | None = None,
+        candidates: int | None = None,
+    ) -> tuple[list[Concept], EditorRecord]:
+        """As `concept`, with the editor's record of how the concepts were chosen (scores and reasons)."""
         request = clean_request(request)
         _check_n(n)
         if seed is not None:
             check_seed(seed)
-        concepts, _ = self._write(writer or self.writer, request, self._subjects(subjects, request), n, seed)
-        return concepts
+        check_candidates(candidates, n)
+        writer = writer or self.writer
+        chosen = self._choose_editor(editor, writer)
+        drafts = n if chosen.spec == "none" else (candidates or default_candidates(n))
+        subjects = self._subjects(subjects, request)
+        written, _ = self._write(writer, request, subjects, drafts, seed)
+        try:
+            return edit_concepts(chosen, request, subjects, written, n)
+        finally:
+            self._log_exchanges(chosen)
 
     def make(
         self,
@@ -150,15 +187,21 @@ class Studio:
         lettering: str | None = None,
         concepts: Sequence[Concept] | None = None,
         progress: StudioProgress | None = None,
+        editor: str | Editor | None = None,
+        candidates: int | None = None,
+        punch_up: bool = False,
+        retries: int | None = None,
     ) -> Gag:
         """Write, paint, letter and file one gag: one picture per concept, best first.
 
         Pass `concepts` to paint exactly those (an edited concept, or a benchmark's fixed one);
-        the writer is then skipped. Image i is painted with seed + i.
+        the writer and the editor's ranking are then skipped. Image i is painted with seed + i; a picture
+        that fails a check is painted again with the next seeds, up to `retries` times.
         """
         draft = self.prepare(
-            request, subjects=subjects, n=n, seed=seed, size=size, lettering=lettering, concepts=concepts, progress=progress
-        )
+            request, subjects=subjects, n=n, seed=seed, size=size, lettering=lettering, concepts=concepts, progress=progress,
+            editor=editor, candidates=candidates, punch_up=punch_up, retries=retries,
+        )  # fmt: skip
         return self.finish([draft], progress=progress)[0]
 
     def prepare(
@@ -174,9 +217,14 @@ class Studio:
         progress: StudioProgress | None = None,
         writer: Writer | None = None,
         artist: Artist | None = None,
+        editor: str | Editor | None = None,
+        candidates: int | None = None,
+        punch_up: bool = False,
+        retries: int | None = None,
     ) -> Draft:
         """Check the request and write its concepts: a gag ready to paint, not yet painted or filed.
 
+        The writer drafts `candidates` concepts (twice `n` by default) and the editor keeps the `n` best.
         `writer` and `artist` stand in for the studio's own for this gag; paint it with the same
         artist (`finish(..., artist=)`).
         """
@@ -186,6 +234,7 @@ class Studio:
         if lettering is not None:
             check_lettering(lettering)
         seed = secrets.randbelow(2**31) if seed is None else check_seed(seed)
+        check_candidates(candidates, n)
         resolved = self._subjects(subjects, request)
         gag_id = new_gag_id()
         report = progress or _quiet
@@ -197,13 +246,22 @@ class Studio:
         artist = artist or self.artist
         writer_spec = "given"
         exchanges: list[int] = []
+        chosen_editor, record = None, None
         if concepts is None:
+            chosen_editor = self._choose_editor(editor, writer)
+            drafts = n if chosen_editor.spec == "none" else (candidates or default_candidates(n))
             started = time.perf_counter()
             report("writing", 0, 1)
-            concepts, exchanges = self._write(writer, request, resolved, n, seed)
+            concepts, exchanges = self._write(writer, request, resolved, drafts, seed)
             timings["writer"] = time.perf_counter() - started
             report("writing", 1, 1)
             writer_spec = writer.spec
+            started = time.perf_counter()
+            try:
+                concepts, record = edit_concepts(chosen_editor, request, resolved, concepts, n, punch_up=punch_up)
+            finally:
+                exchanges += self._log_exchanges(chosen_editor)
+            timings["editor"] = time.perf_counter() - started
         gag = Gag(
             id=gag_id,
             created=now_iso(),
@@ -219,8 +277,9 @@ class Studio:
             height=height,
             lettering=lettering,
             timings=timings,
+            editor=record,
         )
-        return Draft(gag, resolved, exchanges=exchanges)
+        return Draft(gag, resolved, exchanges=exchanges, editor=chosen_editor, retries=retries)
 
     def finish(self, drafts: Sequence[Draft], *, artist: Artist | None = None, progress: StudioProgress | None = None) -> list[Gag]:
         """Paint drafts in one artist call, then letter and file each one.
@@ -238,16 +297,25 @@ class Studio:
         seeds = [draft.gag.seed + index for draft in drafts for index in range(len(draft.gag.concepts))]
         subjects = list({subject.name: subject for draft in drafts for subject in draft.subjects}.values())
 
+        checks = self._checks or build_checks(self.settings, drafts[0].editor, drafts[0].retries)
         started = time.perf_counter()
-        painting = artist.paint(
+        # Every picture is checked (and failures repainted) before anything is lettered or written.
+        painting = paint_checked(
+            artist,
             concepts,
             seeds=seeds,
             width=width,
             height=height,
             subjects=subjects,
+            checks=checks,
             progress=lambda done, total: report("painting", done, total),
         )
         painted = time.perf_counter() - started
+        # What the vision model was asked and answered is logged like the writer's calls (named once filed).
+        looked = self._log_exchanges(checks.vision)
+        if len(drafts) == 1:
+            drafts[0].exchanges.extend(looked)
+        refuse_blocked([len(draft.gag.concepts) for draft in drafts], painting.images, checks)
         if len(drafts) > 1:
             painting.details["batch"] = [draft.gag.id for draft in drafts]
 
@@ -255,20 +323,20 @@ class Studio:
         offset = 0
         for draft in drafts:
             gag = draft.gag
-            renders = painting.images[offset : offset + len(gag.concepts)]
-            gag.keep_clear = painting.keep_clear[offset : offset + len(gag.concepts)]
+            span = slice(offset, offset + len(gag.concepts))
             offset += len(gag.concepts)
+            renders = keep_checked(gag, painting, span, checks)
             gag.artist = artist.spec
             gag.artist_details = painting.details
             gag.timings["artist"] = painted
 
             mark = time.perf_counter()
             report("lettering", 0, len(renders))
-            lettered = self._letter(renders, gag.concepts, gag.lettering, gag.keep_clear)
+            lettered = self._letter(renders, gag.concepts, gag.lettering, gag.keep_clear, _heroes(gag))
             gag.timings["letterer"] = time.perf_counter() - mark
             report("lettering", len(renders), len(renders))
             # The record is written once, so "total" covers everything but filing it.
-            gag.timings["total"] = sum(gag.timings.get(stage, 0.0) for stage in ("writer", "artist", "letterer"))
+            gag.timings["total"] = sum(gag.timings.get(stage, 0.0) for stage in ("writer", "editor", "artist", "letterer"))
 
             report("filing", 0, 1)
             filed = self.gallery.add(gag, renders, lettered, job_id=draft.job_id)
@@ -301,11 +369,29 @@ class Studio:
             concepts = [_with_caption(concept, caption) for concept in concepts]
         renders = [_load(path) for path in gag.renders]
         style = lettering or gag.lettering
-        images = self._letter(renders, concepts, style, gag.keep_clear)
+        images = self._letter(renders, concepts, style, gag.keep_clear, _heroes(gag))
         gag = gag.model_copy(update={"concepts": concepts})
         return self.gallery.replace_images(gag, images, lettering=style)
 
     # -- stages -----------------------------------------------------------------------------
+
+    # -- the editor's hooks ----------------------------------------------------------------------
+
+    def _choose_editor(self, editor: str | Editor | None, writer: Writer) -> Editor:
+        if editor is not None and not isinstance(editor, str):
+            return editor
+        if editor is None and self._editor is not None:
+            return self._editor
+        return load_editor(editor or self.editor_spec or self.settings.editor, self.settings, writer)
+
+    def _log_exchanges(self, caller: object) -> list[int]:
+        """Log what a writer, editor or vision judge asked and was answered, with no gag yet; the rows."""
+        exchanges = getattr(caller, "exchanges", None)
+        if not exchanges:
+            return []
+        logged = self.gallery.log_exchanges(list(exchanges))
+        exchanges.clear()
+        return logged
 
     def _write(
         self, writer: Writer, request: str, subjects: list[Subject], n: int, seed: int | None
@@ -319,10 +405,7 @@ class Studio:
         try:
             concepts = writer.write(request, subjects, n=n, seed=seed)
         finally:
-            exchanges = getattr(writer, "exchanges", None)
-            if exchanges:
-                logged = self.gallery.log_exchanges(list(exchanges))
-                exchanges.clear()
+            logged = self._log_exchanges(writer)
         return concepts[:n], logged
 
     def _letter(
@@ -331,16 +414,20 @@ class Studio:
         concepts: list[Concept],
         lettering: str | None,
         keep_clear: Sequence[Sequence[Box]] = (),
+        heroes: Sequence[Box | None] = (),
     ) -> list[Image.Image]:
+        from sightgag.editor.clear_hero import letter_clear_of_hero
         from sightgag.letterer import letter
         from sightgag.letterer.errors import CaptionTooLongError
 
         # Artists that cannot know where they painted text (and gags filed before keep_clear) report nothing.
         keep_clear = [*keep_clear, *[()] * (len(images) - len(keep_clear))]
+        heroes = [*heroes, *[None] * (len(images) - len(heroes))]
         lettered = []
-        for image, concept, clear in zip(images, concepts, keep_clear):
+        for image, concept, clear, hero in zip(images, concepts, keep_clear, heroes):
             try:
-                lettered.append(letter(image, concept, style=lettering, keep_clear=clear))
+                placed = letter_clear_of_hero(image, concept, lettering, clear, forced=lettering is not None, hero=hero)
+                lettered.append(placed.lettered.image)
             except CaptionTooLongError:
                 if lettering is not None:
                     raise  # the user asked for this style: say it cannot fit, and how to fix it
@@ -364,6 +451,11 @@ def _quiet(stage: str, done: int, total: int) -> None:
 def _check_n(n: int) -> None:
     if not 1 <= n <= MAX_N:
         raise UsageError(f"--n must be between 1 and {MAX_N}, not {n}")
+
+
+def _heroes(gag: Gag) -> list[Box | None]:
+    """Where the artist drew each picture's hero, when it said (the editor keeps it)."""
+    return [picture.hero for picture in gag.editor.pictures] if gag.editor else []
 
 
 def _with_caption(concept: Concept, caption: str) -> Concept:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFilter, ImageStat
 
 from sightgag.letterer.fit import fit
 from sightgag.letterer.fonts import DEJAVU_SANS_BOLD, FJALLA_ONE, NOTO_SANS_CJK_BOLD, SOURCE_SANS_BLACK
@@ -18,6 +18,11 @@ SETTING = Setting(
 MARGIN = 0.03  # from the picture's edges, as a share of its short side
 BOX_HEIGHT = 0.28  # each of the top and bottom text boxes, as a share of the picture's height
 MAX_SIZE = 0.11  # the largest letters, as a share of the picture's height: a one-word meme does not shout
+# Over busy art (a night city's lit windows) outlined type loses its edges to the detail behind it: a soft
+# dark scrim behind the lines gives the outline something to stand on. Plain or quiet backgrounds get none.
+BUSY = 48.0  # standard deviation of the luminance behind the text (0..255) from which it is busy
+SCRIM = 160  # the scrim's darkness at its middle, 0..255
+SCRIM_PAD = 0.35  # the scrim's margin around the ink, in letter sizes; its edge fades over half of it
 
 
 def letter_meme(image: Image.Image, top: str, bottom: str) -> Lettered:
@@ -40,5 +45,28 @@ def letter_meme(image: Image.Image, top: str, bottom: str) -> Lettered:
             min_size=min_legible_size(lettered),
         )
         y = margin if at_top else height - margin - block.height
+        scrim_behind(lettered, image, (width - block.width) / 2, y, block.width, block.height, block.size)
         texts.append(draw_block(draw, block, width / 2, y, fill="white", outline_fill="black"))
     return Lettered(lettered, "meme", texts)
+
+
+def scrim_behind(
+    lettered: Image.Image, picture: Image.Image, left: float, top: float, width: float, height: float, size: int
+) -> bool:
+    """Darken softly behind a block of text when the picture behind it is busy; say whether it did."""
+    pad = SCRIM_PAD * size
+    box = (
+        max(0, round(left - pad)),
+        max(0, round(top - pad)),
+        min(picture.width, round(left + width + pad)),
+        min(picture.height, round(top + height + pad)),
+    )
+    if box[2] <= box[0] or box[3] <= box[1]:
+        return False
+    if ImageStat.Stat(picture.crop(box).convert("L")).stddev[0] < BUSY:
+        return False
+    mask = Image.new("L", lettered.size, 0)
+    inner = (box[0] + pad / 2, box[1] + pad / 2, box[2] - pad / 2, box[3] - pad / 2)
+    ImageDraw.Draw(mask).rounded_rectangle(inner, radius=pad, fill=SCRIM)
+    lettered.paste((0, 0, 0), (0, 0), mask.filter(ImageFilter.GaussianBlur(pad / 2)))
+    return True

@@ -24,6 +24,7 @@ from starlette.concurrency import run_in_threadpool
 
 from sightgag.bounds import SEED_LIMIT
 from sightgag.concept import Concept, Lettering
+from sightgag.editor.record import EditorRecord
 from sightgag.errors import UsageError
 from sightgag.gag import Gag
 from sightgag.gallery import Gallery
@@ -60,11 +61,14 @@ class ConceptsRequest(_Body):
     writer: str | None = Field(default=None, max_length=120)
     n: int = Field(default=1, ge=1, le=MAX_N)
     seed: int | None = Field(default=None, ge=0, lt=SEED_LIMIT)
+    editor: str | None = Field(default=None, max_length=120, description="auto, offline, none or an LLM spec")
+    candidates: int | None = Field(default=None, ge=1, le=8, description="concepts drafted for the editor to rank")
 
 
 class ConceptsResponse(BaseModel):
     writer: str
     concepts: list[Concept]
+    editor: EditorRecord | None = Field(default=None, description="how they were chosen: every candidate's score and reason")
 
 
 class ReletterRequest(_Body):
@@ -101,10 +105,11 @@ def info(server: Server) -> dict:
 def write_concepts(body: ConceptsRequest, server: Server) -> ConceptsResponse:
     """Run the writer alone: concepts to choose from or edit, then render with POST /api/jobs."""
     writer = server.backends.writer_spec(body.writer)
-    concepts = server.studio.concept(
-        body.request, subjects=body.subjects, n=body.n, seed=body.seed, writer=server.backends.writer(writer)
-    )
-    return ConceptsResponse(writer=writer, concepts=concepts)
+    concepts, record = server.studio.edit(
+        body.request, subjects=body.subjects, n=body.n, seed=body.seed, writer=server.backends.writer(writer),
+        editor=body.editor, candidates=body.candidates,
+    )  # fmt: skip
+    return ConceptsResponse(writer=writer, concepts=concepts, editor=record)
 
 
 def create_job(body: JobRequest, server: Server, request: Request) -> Job:

@@ -115,6 +115,10 @@ class JobRequest(BaseModel):
         max_length=MAX_N,
         description="paint exactly these (e.g. an edited concept); no writer",
     )
+    editor: str | None = Field(default=None, max_length=120, description="editor spec: auto, offline, none or an LLM spec")
+    candidates: int | None = Field(default=None, ge=1, le=8, description="concepts drafted for the editor to rank")
+    punch_up: bool = Field(default=False, description="an LLM editor rewrites the kept captions once")
+    retries: int | None = Field(default=None, ge=0, le=5, description="repaints of a picture that fails a check")
 
     @field_validator("size")
     @classmethod

@@ -60,7 +60,7 @@ class ServerState:
             update={"request": request, "writer": writer, "artist": artist, "size": f"{size[0]}x{size[1]}"}
         )
         cast = [*params.subjects, *(subject.name for subject in self.studio.subjects.named_in(request))]
-        job = self.jobs.submit(resolved, batch_key(artist, size, cast), repeat)
+        job = self.jobs.submit(resolved, batch_key(artist, size, cast, params.retries), repeat)
         self.worker.wake()
         return job
 

@@ -30,14 +30,15 @@ IDLE_POLL_SECONDS = 1.0
 PROGRESS_INTERVAL_SECONDS = 0.1
 
 
-def batch_key(artist: str, size: tuple[int, int], subjects: Sequence[str] = ()) -> str:
-    """Jobs with equal keys can be painted in one call: the same artist (so the same steps), size and subjects.
+def batch_key(artist: str, size: tuple[int, int], subjects: Sequence[str] = (), retries: int | None = None) -> str:
+    """Jobs with equal keys can be painted in one call: the same artist (so the same steps), size, subjects
+    and repaints.
 
     Subjects are in the key because a subject's LoRA applies to a whole pipeline call: jobs casting
     different subjects are not batched (and the flux artist paints them in separate calls regardless).
     """
     cast = ",".join(sorted({name.casefold() for name in subjects}))
-    return f"{artist}|{size[0]}x{size[1]}|{cast}"
+    return f"{artist}|{size[0]}x{size[1]}|{cast}" + ("" if retries is None else f"|retries={retries}")
 
 
 def error_line(error: BaseException) -> str:
@@ -155,6 +156,10 @@ class Worker:
             progress=lambda stage, done, total: self.jobs.progress([job.id], stage, done, total),
             writer=self.backends.writer(params.writer) if params.concepts is None else None,
             artist=self.backends.artist(params.artist),
+            editor=params.editor,
+            candidates=params.candidates,
+            punch_up=params.punch_up,
+            retries=params.retries,
         )
         draft.job_id = job.id
         return draft

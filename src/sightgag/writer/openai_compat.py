@@ -167,9 +167,21 @@ class OpenAICompatWriter:
             "try again, or pick a stronger model with --writer"
         )
 
+    def ask_json(self, messages: list[dict], schema: dict, *, name: str, seed: int | None = None) -> tuple[str, str | None]:
+        """One structured-output call with any JSON schema, in the wire form this server takes.
+
+        For other roles that talk to the same LLM (the editor's judge): the answer's text and why it
+        stopped; the call is recorded in `exchanges`. `schema` must already suit the server's style
+        (`self.provider.schema_style`).
+        """
+        self.served_model()
+        return self._complete(messages, schema, seed, name=name)
+
     # One API call, and what can go wrong with it.
 
-    def _complete(self, messages: list[dict], schema: dict, seed: int | None) -> tuple[str, str | None]:
+    def _complete(
+        self, messages: list[dict], schema: dict, seed: int | None, *, name: str = SCHEMA_NAME
+    ) -> tuple[str, str | None]:
         """One chat completion, recorded in `exchanges`; returns the answer's text and why it stopped."""
         options: dict = {}
         if seed is not None:
@@ -190,7 +202,7 @@ class OpenAICompatWriter:
         }
         started = time.monotonic()
         try:
-            completion = self._create(messages, schema, options)
+            completion = self._create(messages, schema, options, name)
         except openai.APIError as error:
             record["error"] = _one_line(error)
             raise self._explain(error) from error
@@ -210,23 +222,23 @@ class OpenAICompatWriter:
         record["response"] = answer
         return answer, choice.finish_reason
 
-    def _create(self, messages: list[dict], schema: dict, options: dict):
+    def _create(self, messages: list[dict], schema: dict, options: dict, name: str = SCHEMA_NAME):
         if self.wire_known:
             return self.client.chat.completions.create(
-                model=self.model, messages=messages, response_format=response_format(self.wire, schema), **options
+                model=self.model, messages=messages, response_format=response_format(self.wire, schema, name), **options
             )
         # An unknown server: ask once in OpenAI's form without retries, so a server that rejects it
         # (llama-cpp-python answers HTTP 500) costs one quick request instead of a round of backoffs.
         try:
             completion = self.client.with_options(max_retries=0).chat.completions.create(
-                model=self.model, messages=messages, response_format=response_format(self.wire, schema), **options
+                model=self.model, messages=messages, response_format=response_format(self.wire, schema, name), **options
             )
         except openai.APIError as error:
             if isinstance(error, openai.APIStatusError) and _rejects_json_schema(error):
                 self.wire = "json_object"
             # Either way, ask again with the client's usual retries.
             completion = self.client.chat.completions.create(
-                model=self.model, messages=messages, response_format=response_format(self.wire, schema), **options
+                model=self.model, messages=messages, response_format=response_format(self.wire, schema, name), **options
             )
         self.wire_known = True
         return completion
@@ -315,10 +327,10 @@ def _rejects_json_schema(error: openai.APIStatusError) -> bool:
 # The schema, as each kind of server should get it.
 
 
-def response_format(wire: Wire, schema: dict) -> dict:
+def response_format(wire: Wire, schema: dict, name: str = SCHEMA_NAME) -> dict:
     if wire == "json_object":
         return {"type": "json_object", "schema": schema}
-    return {"type": "json_schema", "json_schema": {"name": SCHEMA_NAME, "schema": schema, "strict": True}}
+    return {"type": "json_schema", "json_schema": {"name": name, "schema": schema, "strict": True}}
 
 
 def provider_schema(style: SchemaStyle, n: int) -> dict:

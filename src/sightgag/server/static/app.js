@@ -327,7 +327,7 @@ async function writeConcepts() {
     state.concepts = answer.concepts;
     state.request = body.request;
     state.picked = null;
-    renderConcepts(answer.writer);
+    renderConcepts(answer.writer, answer.editor);
     if (state.concepts.length === 1) pickConcept(0);
     $("#concepts-panel").hidden = false;
     $("#concepts-panel").scrollIntoView({ behavior: "smooth", block: "start" });
@@ -339,12 +339,22 @@ async function writeConcepts() {
   }
 }
 
-function renderConcepts(writer) {
+function renderConcepts(writer, editor) {
   $("#concepts-title").textContent = state.concepts.length === 1 ? "Your concept" : `Pick a concept (${state.concepts.length})`;
-  $("#concepts").replaceChildren(...state.concepts.map((concept, index) => conceptCard(concept, index, writer)));
+  // The editor's record lists the kept candidates first, in the order of the concepts.
+  const kept = editor ? editor.ranking.filter((judgement) => judgement.kept) : [];
+  $("#concepts").replaceChildren(...state.concepts.map((concept, index) => conceptCard(concept, index, writer, kept[index], editor)));
 }
 
-function conceptCard(concept, index, writer) {
+/** "7.5/10 · plays on the hero and foil": what the editor thought of a kept concept. */
+function editorNote(judgement, editor) {
+  const note = element("p", { className: "card-editor", textContent: `${judgement.score.toFixed(1)}/10 · ${judgement.reason}` });
+  note.title = `ranked by the ${editor.editor} editor, ${editor.candidates} candidates`;
+  note.dataset.testid = "concept-editor";
+  return note;
+}
+
+function conceptCard(concept, index, writer, judgement, editor) {
   const caption = element("textarea", { className: "card-caption", value: concept.caption.text, rows: 2, maxLength: 160, ariaLabel: "Caption" });
   caption.dataset.testid = "concept-caption";
   // A caption is one line of text: Enter paints rather than breaking it.
@@ -380,6 +390,7 @@ function conceptCard(concept, index, writer) {
     element("label", { className: "field" }, [element("span", { textContent: "Premise" }), premise]),
     element("label", { className: "field" }, [element("span", { className: "field-head" }, [element("span", { textContent: "Caption" }), words]), caption]),
     element("p", { className: "card-meta", textContent: `${concept.caption.lettering} lettering · ${concept.cast.map((member) => member.name).join(", ")}` }),
+    ...(judgement && editor.editor !== "none" ? [editorNote(judgement, editor)] : []),
     pick,
   ]);
   card.dataset.testid = "concept-card";
