@@ -242,6 +242,8 @@ def test_make_with_an_llm_whose_title_is_markup_prints_it_as_typed(tmp_path):
             f"openai-compat:{server.url}",
             "--artist",
             "sketch",
+            "--editor",
+            "none",  # the scripted model answers one concept: no candidates to rank
             "--size",
             "256x256",
             home=tmp_path,

@@ -46,9 +46,14 @@ def test_the_rubric_is_asked_as_structured_output_and_every_candidate_gets_a_sco
     assert len(ranking.kept) == 2 and len({c.premise for c in ranking.kept}) == 2
     assert sorted(j.candidate for j in ranking.judgements) == [0, 1, 2]
     by_candidate = {j.candidate: j for j in ranking.judgements}
-    for number, item in enumerate(marks.values()):
-        mean = sum(item[name] for name in RUBRIC) / len(RUBRIC)
-        assert by_candidate[number].score == pytest.approx(mean, abs=0.02)  # 0.01 moves a pairwise winner up
+    means = [sum(item[name] for name in RUBRIC) / len(RUBRIC) for item in marks.values()]
+    for number, mean in enumerate(means):
+        judgement = by_candidate[number]
+        if "preferred in a pairwise call" in judgement.reason:
+            # A close call won both ways moves the winner just above the candidate it beat.
+            assert any(judgement.score == pytest.approx(other + 0.01, abs=0.02) for other in means) and judgement.score >= mean
+        else:
+            assert judgement.score == pytest.approx(mean, abs=0.02)
     assert all(isinstance(j.reason, str) for j in ranking.judgements)
 
 

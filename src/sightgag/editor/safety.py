@@ -21,7 +21,7 @@ from typing import Protocol
 from PIL import Image
 
 from sightgag.errors import SightgagError, UsageError, first_line
-from sightgag.settings import Settings
+from sightgag.settings import Settings, secret
 
 MODERATION_MODEL = "omni-moderation-latest"
 MODES = ("auto", "local", "openai", "off")
@@ -90,7 +90,7 @@ class OpenAIModeration:
         if not settings.openai_api_key:
             raise UsageError("SIGHTGAG_SAFETY=openai needs OPENAI_API_KEY")
         self.client = openai.OpenAI(
-            api_key=settings.openai_api_key,
+            api_key=secret(settings.openai_api_key),
             base_url=settings.moderation_url,
             timeout=settings.writer_timeout,
             max_retries=settings.writer_retries,
