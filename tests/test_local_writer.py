@@ -90,3 +90,35 @@ def test_a_hugging_face_id_that_is_not_cached_fails_fast_with_a_hint(tmp_path, m
 def test_a_missing_local_model_is_a_usage_error(tmp_path, model):
     with pytest.raises(UsageError, match="/nowhere"):
         LocalWriter(model, Settings(home=tmp_path)).write("my cat Mittens", [], n=1)
+
+
+@pytest.mark.slow
+def test_the_embedded_model_judges_as_the_editor_with_every_mark_held_to_the_rubric(home):
+    import json
+
+    from sightgag.editor import load_editor
+    from sightgag.editor.judge import RUBRIC
+    from sightgag.writer.offline import OfflineWriter
+
+    request = "a tiny hamster guarding a bank vault"
+    candidates = OfflineWriter(None, Settings()).write(request, [], n=3, seed=1)
+    editor = load_editor("local:smollm2", Settings(home=home))
+
+    ranking = editor.rank(request, [], candidates, n=2)
+
+    assert editor.spec == "local:smollm2"
+    assert len(ranking.kept) == 2 and sorted(j.candidate for j in ranking.judgements) == [0, 1, 2]
+    # The grammar held every answer to the rubric's schema: marks 0-10 and a reason for each candidate.
+    rubric = json.loads(editor.exchanges[0]["response"])
+    assert set(rubric) == {"candidate_1", "candidate_2", "candidate_3"}
+    for marks in rubric.values():
+        assert set(marks) == {*RUBRIC, "reason"} and all(marks[name] in range(11) for name in RUBRIC)
+    assert all(exchange["provider"] == "transformers" for exchange in editor.exchanges)
+
+
+def test_auto_judges_with_the_local_writers_own_model(home):
+    from sightgag.editor import load_editor
+
+    writer = LocalWriter(None, Settings(home=home))
+
+    assert load_editor("auto", Settings(home=home), writer).spec == "local:smollm2"

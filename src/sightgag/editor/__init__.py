@@ -23,7 +23,7 @@ from sightgag.spec import Spec
 from sightgag.subjects import Subject
 
 LLM_PROVIDERS = ("grok", "openai", "ollama", "openai-compat")
-KNOWN_EDITORS = ("auto", *LLM_PROVIDERS, "offline", "none")
+KNOWN_EDITORS = ("auto", *LLM_PROVIDERS, "local", "offline", "none")
 
 __all__ = ["KNOWN_EDITORS", "Editor", "EditorRecord", "Ranking", "default_candidates", "load_editor"]
 
@@ -57,7 +57,9 @@ def load_editor(spec: str, settings: Settings, writer: object | None = None) -> 
     if parsed.provider == "auto":
         from sightgag.writer.openai_compat import OpenAICompatWriter
 
-        if isinstance(writer, OpenAICompatWriter):
+        from sightgag.writer.local import LocalWriter
+
+        if isinstance(writer, OpenAICompatWriter | LocalWriter):
             from sightgag.editor.judge import LLMEditor
 
             return LLMEditor(writer)
@@ -70,8 +72,8 @@ def load_editor(spec: str, settings: Settings, writer: object | None = None) -> 
 
         return LLMEditor(OpenAICompatWriter(parsed.provider, parsed.model, settings))
     if parsed.provider == "local":
-        raise UsageError(
-            "the editor cannot judge with the embedded local model yet: serve it (python -m llama_cpp.server) "
-            "and use --editor openai-compat:URL, or --editor offline"
-        )
+        from sightgag.editor.judge import LLMEditor
+        from sightgag.writer.local import LocalWriter
+
+        return LLMEditor(LocalWriter(parsed.model, settings))
     raise UsageError(f"unknown editor {spec!r}: use one of {', '.join(KNOWN_EDITORS)} (or an LLM spec like grok:MODEL)")

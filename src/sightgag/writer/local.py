@@ -23,6 +23,7 @@ import hashlib
 import logging
 import shutil
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -41,6 +42,7 @@ log = logging.getLogger(__name__)
 
 MAX_CANDIDATES = 8
 TOKENS_PER_CONCEPT = 560  # the generation schema's worst case is about 460 tokens of plain words
+JUDGE_TOKENS = 600  # the editor's rubric for 8 candidates, each mark a digit and a short reason
 
 # The generation schema: the fields a model writes, and how long each may be. Shorter than the
 # Concept's own limits so a small model cannot ramble past the token budget; everything else keeps
@@ -73,8 +75,19 @@ MAX_CAST = 2  # hero and foil: extras cost a small model tokens it spends badly
 MAX_PROPS = 2
 
 
+@dataclass(frozen=True)
+class LocalDialect:
+    """How other roles (the editor's judge) talk to the local model, as `OpenAICompatWriter.provider` says it
+    for a server: llguidance takes a JSON schema as a sampling grammar, as llama.cpp's server does."""
+
+    name: str = "local"
+    schema_style: str = "grammar"
+
+
 class LocalWriter:
     """A comedy writer running a chat model in this process."""
+
+    provider = LocalDialect()
 
     def __init__(
         self, model: str | None, settings: Settings, *, max_new_tokens: int | None = None, temperature: float = 0.7
@@ -109,7 +122,7 @@ class LocalWriter:
         problem = "no answer"
         for attempt in range(self.settings.writer_reasks + 1):
             # Each try samples afresh (seed + attempt): a re-ask alone rarely changes a small model's mind.
-            answer = self._generate(messages, grammar, n, seed + attempt)
+            answer = self._generate(messages, grammar, budget=self.max_new_tokens or TOKENS_PER_CONCEPT * n, seed=seed + attempt)
             try:
                 concepts = _parse(answer, n)
             except _Unusable as unusable:
@@ -125,9 +138,20 @@ class LocalWriter:
             "try another --seed, or a stronger model with --writer"
         )
 
+    def ask_json(self, messages: list[dict], schema: dict, *, name: str, seed: int | None = None) -> tuple[str, str | None]:
+        """One grammar-constrained answer to any JSON schema (the editor's judge asks with this), recorded in
+        `exchanges`: the answer's text and why it stopped ("length" when the budget ran out first)."""
+        import llguidance
+
+        self._load()
+        grammar = llguidance.LLMatcher.grammar_from_json_schema(schema, defaults={"whitespace_flexible": False})
+        answer = self._generate(messages, grammar, budget=self.max_new_tokens or JUDGE_TOKENS, seed=seed or 0)
+        cut = self.exchanges[-1]["error"] is not None
+        return answer, "length" if cut else "stop"
+
     # Generation.
 
-    def _generate(self, messages: list[dict], grammar: str, n: int, seed: int) -> str:
+    def _generate(self, messages: list[dict], grammar: str, *, budget: int, seed: int) -> str:
         import llguidance
         import torch
         from transformers import LogitsProcessorList
@@ -147,7 +171,6 @@ class LocalWriter:
                 messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
             ).to(self._model.device)
             matcher = llguidance.LLMatcher(self._grammar_tokenizer, grammar)
-            budget = self.max_new_tokens or TOKENS_PER_CONCEPT * n
             with torch.random.fork_rng(devices=[]), torch.inference_mode():
                 torch.manual_seed(seed)
                 output = self._model.generate(
