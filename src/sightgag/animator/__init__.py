@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from PIL import Image
 
 from sightgag.animator.base import FORMATS, Animator, Motion, Shot, check_clip, frame_count
-from sightgag.animator.encode import encode
+from sightgag.animator.encoding import encode, even_size
 from sightgag.animator.lettering import ClipLettering
 from sightgag.errors import UsageError
 from sightgag.settings import Settings
@@ -91,7 +91,7 @@ def film(
         "seconds": length,
         "fps": fps,
         "frames": len(frames),
-        "size": f"{frames[0].width}x{frames[0].height}",
+        "size": "{}x{}".format(*(even_size(frames[0].size) if fmt == "mp4" else frames[0].size)),
         "bytes_per_second": round(len(data) / length),
         "lettered_from": motion.lettered_from,
         "details": motion.details,
