@@ -1,6 +1,6 @@
 """Animators: a filed gag's picture made into a few seconds of motion, lettered and encoded.
 
-One module per backend; `load_animator` maps a spec (`sketch`, `xai[:MODEL]`) to one, and `film`
+One module per backend; `load_animator` maps a spec (`sketch`, `xai[:MODEL]`, `wan[:SOURCE]`, `ltx[:SOURCE]`) to one, and `film`
 runs an animator, lays the letterer's caption on the last beat and encodes the clip.
 
     clip = film(animator, shot, seconds=3, fps=24, fmt="mp4", seed=7, lettering=ClipLettering(...))
@@ -27,6 +27,8 @@ __all__ = ["ANIMATORS", "FORMATS", "Animator", "Clip", "ClipLettering", "Motion"
 ANIMATORS = {
     "sketch": "sightgag.animator.sketch:SketchAnimator",
     "xai": "sightgag.animator.xai:XaiAnimator",
+    "wan": "sightgag.animator.wan:WanAnimator",
+    "ltx": "sightgag.animator.ltx:LtxAnimator",
 }
 
 

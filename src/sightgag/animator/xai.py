@@ -26,6 +26,7 @@ import openai
 from PIL import Image
 
 from sightgag.animator.base import Motion, Shot, frame_count, lettered_frames
+from sightgag.animator.frames import resample
 from sightgag.artist.xai import _origin, _snippet, api_errors
 from sightgag.errors import SightgagError, UsageError
 from sightgag.settings import Settings, secret
@@ -195,23 +196,4 @@ def _frames(data: bytes, fps: int, total: int, size: tuple[int, int]) -> list[Im
         raise SightgagError(f"xAI's clip is not a video ({len(data)} bytes): try again") from None
     if not decoded:
         raise SightgagError("xAI's clip has no frames: try again")
-    frames, source = [], 0
-    for index in range(total):
-        moment = index / fps
-        while source + 1 < len(decoded) and decoded[source + 1][0] <= moment + 1e-6:
-            source += 1
-        frames.append(_fitted(decoded[source][1], size))
-    return frames
-
-
-def _fitted(frame: Image.Image, size: tuple[int, int]) -> Image.Image:
-    """The frame cropped to the still's shape (xAI's ratio is only the nearest) and scaled to its size."""
-    width, height = frame.size
-    wanted = size[0] / size[1]
-    if width / height > wanted:
-        cut = (width - height * wanted) / 2
-        box = (cut, 0, width - cut, height)
-    else:
-        cut = (height - width / wanted) / 2
-        box = (0, cut, width, height - cut)
-    return frame.convert("RGB").resize(size, Image.Resampling.BICUBIC, box=box)
+    return resample(decoded, fps, total, size)
