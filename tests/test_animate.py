@@ -227,6 +227,10 @@ def test_bad_clip_settings_are_refused_before_any_work():
         load_animator("sketch:big", Settings())
     with pytest.raises(UsageError):
         load_animator("wobble", Settings())
+    with pytest.raises(UsageError, match="--size is for the local video models"):
+        load_animator("sketch", Settings(), size=(64, 64))
+    # With no GPU (as here), `auto` is the offline sketch animator.
+    assert load_animator(None, Settings()).spec == load_animator("auto", Settings()).spec == "sketch"
 
 
 # -- filed with the gag ------------------------------------------------------------------------------

@@ -83,3 +83,4 @@ def test_specs_and_sizes_are_checked_before_loading(tmp_path):
     with pytest.raises(UsageError, match="multiples of 32"):
         WanAnimator(None, Settings(), size=(100, 64))
     assert WanAnimator(None, Settings()).video_size(1024, 1024) == (960, 960)
+    assert load_animator("wan", Settings(), size=(512, 288)).video_size(1024, 1024) == (512, 288)

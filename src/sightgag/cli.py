@@ -172,16 +172,25 @@ def animate(
     seconds: Annotated[float, typer.Option(help="length of the clip")] = 3.0,
     fps: Annotated[int, typer.Option(help="frames per second")] = 24,
     fmt: Annotated[str, typer.Option("--format", help="mp4, gif or webp")] = "mp4",
-    animator: Annotated[Optional[str], typer.Option(help="sketch (offline, default) or xai[:MODEL]")] = None,
+    animator: Annotated[Optional[str], typer.Option(help="auto, sketch (offline), xai[:MODEL], wan[:SOURCE] or ltx[:SOURCE]")] = None,
     seed: Annotated[Optional[int], typer.Option(help="seed for the motion (default: the picture's own)")] = None,
     image: Annotated[int, typer.Option(help="which of the gag's pictures, from 0")] = 0,
+    size: Annotated[Optional[str], typer.Option(help="WIDTHxHEIGHT the local video model makes (wan, ltx)")] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Animate a filed gag: a few seconds of motion, the caption landing on the last beat, filed with the gag."""
     from sightgag.animator.gag import animate_gag
 
     clip = animate_gag(
-        gag_id, settings=Settings(), animator=animator, seconds=seconds, fps=fps, fmt=fmt, seed=seed, index=image
+        gag_id,
+        settings=Settings(),
+        animator=animator,
+        seconds=seconds,
+        fps=fps,
+        fmt=fmt,
+        seed=seed,
+        index=image,
+        size=_parse_size(size) if size else None,
     )
     if as_json:
         print(json.dumps(clip, ensure_ascii=False))

@@ -17,6 +17,7 @@ from PIL import Image
 from sightgag.animator.base import FORMATS, Animator, Motion, Shot, check_clip, frame_count
 from sightgag.animator.encoding import encode, even_size
 from sightgag.animator.lettering import ClipLettering
+from sightgag.auto import Choice
 from sightgag.errors import UsageError
 from sightgag.settings import Settings
 from sightgag.spec import Spec
@@ -30,16 +31,44 @@ ANIMATORS = {
     "wan": "sightgag.animator.wan:WanAnimator",
     "ltx": "sightgag.animator.ltx:LtxAnimator",
 }
+LOCAL_MODELS = ("wan", "ltx")
 
 
-def load_animator(spec: str | None, settings: Settings) -> Animator:
-    """The animator for a spec; `auto` (or none) is the offline `sketch`, which always runs."""
+def load_animator(spec: str | None, settings: Settings, *, size: tuple[int, int] | None = None) -> Animator:
+    """The animator for a spec; `auto` (or none) picks the best that can run (see `choose_animator`).
+
+    `size` is the video size a local model makes (`wan`, `ltx`); the others make their own.
+    """
     parsed = Spec.parse(spec or "auto")
-    provider = "sketch" if parsed.provider == "auto" else parsed.provider
-    if provider not in ANIMATORS:
+    if parsed.provider == "auto":
+        parsed = Spec.parse(choose_animator(settings).spec)
+    if parsed.provider not in ANIMATORS:
         raise UsageError(f"unknown animator {parsed.provider!r}: use one of auto, {', '.join(ANIMATORS)}")
-    module, _, name = ANIMATORS[provider].partition(":")
-    return getattr(importlib.import_module(module), name)(parsed.model, settings)
+    module, _, name = ANIMATORS[parsed.provider].partition(":")
+    factory = getattr(importlib.import_module(module), name)
+    if size is None:
+        return factory(parsed.model, settings)
+    if parsed.provider not in LOCAL_MODELS:
+        raise UsageError(f"--size is for the local video models ({', '.join(LOCAL_MODELS)}), not {parsed.provider}")
+    return factory(parsed.model, settings, size=size)
+
+
+def choose_animator(settings: Settings) -> Choice:
+    """`wan` on a CUDA GPU with its weights already downloaded, else the offline `sketch`.
+
+    A hosted clip is paid by the second and a first Wan download is tens of gigabytes: neither is
+    chosen for the user; `--animator xai` or `--animator wan` asks for them.
+    """
+    from sightgag.auto import gpu
+
+    if gpu() == "cuda":
+        from huggingface_hub import try_to_load_from_cache
+
+        from sightgag.animator.wan import WAN
+
+        if isinstance(try_to_load_from_cache(WAN.default, "model_index.json"), str):
+            return Choice("wan", f"CUDA GPU and {WAN.default} in the Hugging Face cache")
+    return Choice("sketch", "offline; no GPU with Wan weights downloaded")
 
 
 @dataclass

@@ -28,10 +28,12 @@ def animate_gag(
     fmt: str = "mp4",
     seed: int | None = None,
     index: int = 0,
+    size: tuple[int, int] | None = None,
 ) -> dict:
     """Animate picture `index` of a gag and file the clip with it; the clip's record (`file` is its path).
 
     The seed defaults to the picture's own (the gag's seed + index), so animating again gives the same clip.
+    `size` is the video size a local model (`wan`, `ltx`) makes; the clip is always the picture's size.
     """
     check_clip(seconds, fps, fmt)
     if seed is not None:
@@ -40,7 +42,7 @@ def animate_gag(
     gag = gallery.get(gag_id)
     if not 0 <= index < len(gag.renders):
         raise UsageError(f"gag {gag.id} has {len(gag.renders)} picture(s): --image runs from 0 to {len(gag.renders) - 1}")
-    chosen = animator if animator is not None and not isinstance(animator, str) else load_animator(animator, settings)
+    chosen = animator if animator is not None and not isinstance(animator, str) else load_animator(animator, settings, size=size)
     library = SubjectLibrary(settings.home)
     subjects = [library.find(name) or Subject(name=name) for name in gag.subjects]
     with Image.open(gallery.path(gag.renders[index])) as image:
