@@ -1,4 +1,4 @@
-"""The `wan` animator end to end on CPU with a tiny random Wan image-to-video pipeline (tests/tiny_wan.py)."""
+"""The `wan` and `ltx` animators end to end on CPU, with tiny random pipelines (tests/tiny_wan.py, tests/tiny_ltx.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from PIL import Image
 
 from examples import mittens_concept
 from sightgag.animator import ClipLettering, Shot, film, load_animator
+from sightgag.animator.ltx import LtxAnimator
 from sightgag.animator.wan import WanAnimator
 from sightgag.artist.sketch import draw_panel
 from sightgag.errors import UsageError
@@ -28,14 +29,27 @@ def tiny_wan_dir(tmp_path_factory):
     return build_tiny_wan(tmp_path_factory.mktemp("models") / "tiny-wan")
 
 
+@pytest.fixture(scope="module")
+def tiny_ltx_dir(tmp_path_factory):
+    from tiny_ltx import build_tiny_ltx
+
+    return build_tiny_ltx(tmp_path_factory.mktemp("models") / "tiny-ltx")
+
+
+FAMILIES = {"wan": (WanAnimator, "tiny_wan_dir", 4), "ltx": (LtxAnimator, "tiny_ltx_dir", 8)}
+
+
 def shot() -> Shot:
     concept = mittens_concept()
     still, _ = draw_panel(concept, 7, 256, 256)
     return Shot(still=still.convert("RGB"), concept=concept, seed=7, artist="sketch")
 
 
-def test_the_still_is_the_first_frame_and_the_clip_is_lettered_and_encoded(tiny_wan_dir):
-    animator = WanAnimator(str(tiny_wan_dir), Settings(device="cpu"), steps=2, size=(64, 64))
+@pytest.mark.parametrize("family", FAMILIES)
+def test_the_still_is_the_first_frame_and_the_clip_is_lettered_and_encoded(family, request):
+    animator_class, folder_fixture, frames_step = FAMILIES[family]
+    folder = request.getfixturevalue(folder_fixture)
+    animator = animator_class(str(folder), Settings(device="cpu"), steps=2, size=(64, 64))
     sent = {}
     pipe = animator.pipeline
     original = type(pipe).__call__
@@ -55,11 +69,11 @@ def test_the_still_is_the_first_frame_and_the_clip_is_lettered_and_encoded(tiny_
     expected_first = picture.still.resize((64, 64), Image.Resampling.LANCZOS)
     assert np.array_equal(np.asarray(sent["image"]), np.asarray(expected_first)), "the still goes in as the first frame"
     assert (sent["height"], sent["width"]) == (64, 64)
-    assert (sent["num_frames"] - 1) % 4 == 0 and sent["num_frames"] >= SECONDS * 24
+    assert (sent["num_frames"] - 1) % frames_step == 0 and sent["num_frames"] >= SECONDS * 24
     assert picture.concept.moment.rstrip(".") in sent["prompt"] and "text" in sent["negative_prompt"]
 
     assert len(clip.frames) == SECONDS * FPS
-    assert clip.record["animator"] == f"wan:{tiny_wan_dir}" and clip.record["details"]["video_size"] == [64, 64]
+    assert clip.record["animator"] == f"{family}:{folder}" and clip.record["details"]["video_size"] == [64, 64]
     ink = np.asarray(lettering.mask) > 0
     for frame in clip.frames[clip.lettered_from :]:
         assert np.array_equal(np.asarray(frame)[ink], np.asarray(lettering.lettered)[ink]), "the letterer's type, laid on"
