@@ -1,4 +1,4 @@
-"""The `wan` and `ltx` animators end to end on CPU, with tiny random pipelines (tests/tiny_wan.py, tests/tiny_ltx.py)."""
+"""The `wan` and `ltx` animators end to end on CPU, with tiny random pipelines (tests/tiny_wan.py, tiny_ltx.py)."""
 
 from __future__ import annotations
 
@@ -76,7 +76,7 @@ def test_the_still_is_the_first_frame_and_the_clip_is_lettered_and_encoded(famil
     assert clip.record["animator"] == f"{family}:{folder}" and clip.record["details"]["video_size"] == [64, 64]
     ink = np.asarray(lettering.mask) > 0
     for frame in clip.frames[clip.lettered_from :]:
-        assert np.array_equal(np.asarray(frame)[ink], np.asarray(lettering.lettered)[ink]), "the letterer's type, laid on"
+        assert np.array_equal(np.asarray(frame)[ink], np.asarray(lettering.lettered)[ink]), "the letterer's type"
     with av.open(io.BytesIO(clip.data)) as container:
         decoded = list(container.decode(video=0))
     assert len(decoded) == SECONDS * FPS and decoded[0].width == lettering.size[0]

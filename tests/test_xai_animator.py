@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import io
 
 import av
@@ -63,7 +62,8 @@ def test_the_still_is_uploaded_polled_to_completion_and_lettered_on_the_last_bea
 
     assert len(clip.frames) == SECONDS * FPS
     assert clip.record["animator"] == "xai:grok-imagine-video" and clip.record["details"]["seeded"] is False
-    # The model's frames, fitted to the still: the first is the still (the fake's is 96 px: compared small), later ones move.
+    # The model's frames, fitted to the still: the first is the still (the fake's is 96 px: compared small),
+    # later ones move.
     def small(image):
         return np.asarray(image.crop((0, 0, 320, 320)).resize((32, 32), Image.Resampling.BOX), dtype=np.int16)
 

@@ -145,7 +145,8 @@ class FakeXaiVideo:
             return _json(200, {"status": "done", "video": video, "model": body["model"]})
         if request_id not in self.files:
             self.files[request_id] = _video(job["picture"], body)
-        video = {"url": f"{self.origin}/files/{request_id}.mp4", "duration": body.get("duration", 8), "respect_moderation": True}
+        url = f"{self.origin}/files/{request_id}.mp4"
+        video = {"url": url, "duration": body.get("duration", 8), "respect_moderation": True}
         return _json(200, {"status": "done", "video": video, "model": body["model"], "usage": {"cost_in_usd_ticks": 1}})
 
     async def file(self, request: Request, name: str) -> Response:

@@ -1,7 +1,7 @@
 """Animators: a filed gag's picture made into a few seconds of motion, lettered and encoded.
 
-One module per backend; `load_animator` maps a spec (`sketch`, `xai[:MODEL]`, `wan[:SOURCE]`, `ltx[:SOURCE]`) to one, and `film`
-runs an animator, lays the letterer's caption on the last beat and encodes the clip.
+One module per backend; `load_animator` maps a spec (`sketch`, `xai[:MODEL]`, `wan[:SOURCE]`,
+`ltx[:SOURCE]`) to one, and `film` runs an animator, lays the letterer's caption on the last beat and encodes the clip.
 
     clip = film(animator, shot, seconds=3, fps=24, fmt="mp4", seed=7, lettering=ClipLettering(...))
 """

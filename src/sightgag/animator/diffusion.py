@@ -65,7 +65,8 @@ class DiffusionAnimator:
         self.steps = steps or self.model.steps
         if size is not None and any(side % self.model.size_multiple or side <= 0 for side in size):
             raise UsageError(
-                f"{self.model.provider} makes video in sizes that are multiples of {self.model.size_multiple}, not {size[0]}x{size[1]}"
+                f"{self.model.provider} makes video in sizes that are multiples of {self.model.size_multiple}, "
+                f"not {size[0]}x{size[1]}"
             )
         self.size = size
         self._pipe = None
@@ -85,9 +86,12 @@ class DiffusionAnimator:
         dtype, _ = pick_dtype(device, self.settings)
         local = Path(self.source).is_dir()
         try:
-            pipe = getattr(diffusers, self.model.pipeline).from_pretrained(self.source, dtype=dtype, local_files_only=local)
+            pipeline_class = getattr(diffusers, self.model.pipeline)
+            pipe = pipeline_class.from_pretrained(self.source, dtype=dtype, local_files_only=local)
         except Exception as error:  # diffusers reports bad folders and failed downloads many ways
-            raise SightgagError(f"could not load {self.model.provider} from {self.source}: {first_line(error)}") from error
+            raise SightgagError(
+                f"could not load {self.model.provider} from {self.source}: {first_line(error)}"
+            ) from error
         offload = self.settings.offload or ("model" if self.settings.cpu_offload else None)
         if device.type == "cuda" and offload == "model":
             pipe.enable_model_cpu_offload()

@@ -41,8 +41,11 @@ def animate_gag(
     gallery = Gallery(settings.home)
     gag = gallery.get(gag_id)
     if not 0 <= index < len(gag.renders):
-        raise UsageError(f"gag {gag.id} has {len(gag.renders)} picture(s): --image runs from 0 to {len(gag.renders) - 1}")
-    chosen = animator if animator is not None and not isinstance(animator, str) else load_animator(animator, settings, size=size)
+        raise UsageError(
+            f"gag {gag.id} has {len(gag.renders)} picture(s): --image runs from 0 to {len(gag.renders) - 1}"
+        )
+    if animator is None or isinstance(animator, str):
+        animator = load_animator(animator, settings, size=size)
     library = SubjectLibrary(settings.home)
     subjects = [library.find(name) or Subject(name=name) for name in gag.subjects]
     with Image.open(gallery.path(gag.renders[index])) as image:
@@ -50,8 +53,9 @@ def animate_gag(
     concept = gag.concepts[index]
     seed = gag.seed + index if seed is None else seed
     shot = Shot(still=still, concept=concept, seed=gag.seed + index, artist=gag.artist, subjects=subjects)
-    clip = film(chosen, shot, seconds=seconds, fps=fps, fmt=fmt, seed=seed, lettering=_lettering(gag, index, still))
-    record = {**clip.record, "image": index, "lettering": gag.lettering or concept.caption.lettering, "created": now_iso()}
+    clip = film(animator, shot, seconds=seconds, fps=fps, fmt=fmt, seed=seed, lettering=_lettering(gag, index, still))
+    lettering = gag.lettering or concept.caption.lettering
+    record = {**clip.record, "image": index, "lettering": lettering, "created": now_iso()}
     return ClipShelf(settings.home).add(gag.id, clip.data, fmt, record)
 
 

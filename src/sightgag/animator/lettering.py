@@ -33,7 +33,8 @@ class ClipLettering:
         inked[:height, :width] = np.any(np.asarray(self.lettered)[:height, :width] != np.asarray(still), axis=2)
         inked[height:, :] = True  # the band under the picture, if the style added one
         self.mask = Image.fromarray(inked.astype(np.uint8) * 255)
-        self.blank = Image.new("RGB", self.size, self.lettered.getpixel((0, height)) if self.size[1] > height else "white")
+        band = self.lettered.getpixel((0, height)) if self.size[1] > height else "white"
+        self.blank = Image.new("RGB", self.size, band)
 
     def unlettered(self, frame: Image.Image) -> Image.Image:
         """A frame before the caption lands, on the lettered picture's canvas."""

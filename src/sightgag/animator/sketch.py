@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Callable
 
 import numpy as np
 from PIL import Image
@@ -35,9 +34,6 @@ from sightgag.errors import UsageError
 from sightgag.settings import Settings
 
 __all__ = ["SketchAnimator"]
-
-Direction = Callable[[object, float], Pose]
-
 
 class SketchAnimator:
     """Moves the sketch artist's layers per comedic device; deterministic for a seed."""
@@ -117,8 +113,9 @@ class _Director:
         return names
 
     def frames(self, background: Image.Image, action: int) -> list[Image.Image]:
-        poses = [[self.pose(index, step / max(1, action - 1)) for index in range(len(self.layers))] for step in range(action)]
-        cameras = [self.camera(step / max(1, action - 1)) for step in range(action)]
+        progress = [step / max(1, action - 1) for step in range(action)]
+        poses = [[self.pose(index, p) for index in range(len(self.layers))] for p in progress]
+        cameras = [self.camera(p) for p in progress]
         frame_layer = [i for i, layer in enumerate(self.layers) if layer.kind == "frame"]
         on_top = frame_layer[-1] if frame_layer and frame_layer[-1] == len(self.layers) - 1 else None
         body = range(len(self.layers) - (1 if on_top is not None else 0))
@@ -161,7 +158,8 @@ class _Director:
         if device == Device.deadpan:
             return self._wobble(index, p) if layer.owner == self.the_one_thing else REST
         if layer.kind == "effect" and layer.name == "burst" and device == Device.mock_heroic:
-            return Pose(scale=keyed(p, [(0, 1), (0.2, 0.5), (0.5, 1.25), (0.65, 0.95), (0.8, 1.15), (1, 1)]), anchor="centre")
+            flare = [(0, 1), (0.2, 0.5), (0.5, 1.25), (0.65, 0.95), (0.8, 1.15), (1, 1)]
+            return Pose(scale=keyed(p, flare), anchor="centre")
         if layer.kind == "effect":
             return self._pop_in(p)
         if layer.owner == "extra":
@@ -258,10 +256,11 @@ def _film(frame: Image.Image, camera: Camera) -> Image.Image:
 def _push_in(still: Image.Image, shot: Shot, action: int) -> list[Image.Image]:
     hero = next((member for member in shot.concept.cast if member.role == "hero"), None)
     width, height = still.size
-    x, y = (hero.box.x + hero.box.w / 2) * width if hero else width / 2, (hero.box.y + hero.box.h / 2) * height if hero else height / 2
-    return [
-        _film(still, Camera(keyed(step / max(1, action - 1), [(0, 1), (0.7, 1.15), (1, 1)]), x, y)) for step in range(action)
-    ]
+    x, y = (width / 2, height / 2)
+    if hero is not None:
+        x, y = (hero.box.x + hero.box.w / 2) * width, (hero.box.y + hero.box.h / 2) * height
+    zoom = [(0, 1), (0.7, 1.15), (1, 1)]
+    return [_film(still, Camera(keyed(step / max(1, action - 1), zoom), x, y)) for step in range(action)]
 
 
 def _centre(box: tuple[int, int, int, int]) -> tuple[float, float]:

@@ -52,7 +52,9 @@ class XaiAnimator:
     def __init__(self, model: str | None, settings: Settings):
         self.model = (model or DEFAULT_MODEL).strip()
         if not _MODEL_NAME.fullmatch(self.model):
-            raise UsageError(f"unknown xAI video model {self.model!r}: use {DEFAULT_MODEL} or another grok-imagine-video model")
+            raise UsageError(
+                f"unknown xAI video model {self.model!r}: use {DEFAULT_MODEL} or another grok-imagine-video model"
+            )
         if settings.xai_video_resolution not in RESOLUTIONS:
             raise UsageError(f"SIGHTGAG_XAI_VIDEO_RESOLUTION={settings.xai_video_resolution!r}: use 480p or 720p")
         self.settings = settings
@@ -181,7 +183,9 @@ def _download(downloads: httpx.Client, url: str) -> bytes:
     except httpx.HTTPError as error:
         raise SightgagError(f"could not download xAI's clip from {_origin(url)}: {error}; try again") from None
     if not response.is_success:
-        raise SightgagError(f"could not download xAI's clip (HTTP {response.status_code}): its link may have expired; try again")
+        raise SightgagError(
+            f"could not download xAI's clip (HTTP {response.status_code}): its link may have expired; try again"
+        )
     return response.content
 
 
