@@ -175,6 +175,27 @@ def test_ocr_reads_the_caption_off_the_last_second_of_the_encoded_clip():
     assert normalise(" ".join(text for text, _ in early)) != normalise(shot.concept.caption.text)
 
 
+@pytest.mark.parametrize("style", ["balloon", "meme", "label", "caption"])
+def test_the_lettering_stays_whole_over_whatever_moves_under_it(style):
+    from sightgag.letterer import letter_with_boxes
+
+    shot = shot_of(Device.role_reversal)
+    lettering = ClipLettering(shot.still, shot.concept, style)
+    assert np.array_equal(pixels(lettering.lettered_frame(shot.still)), pixels(lettering.lettered))
+    # Over a black frame and a white one, the type reads the same: it is laid on, not blended in. A balloon
+    # and a caption band are opaque behind their lines; meme and label type is its letters alone.
+    on_black = pixels(lettering.lettered_frame(Image.new("RGB", shot.still.size, "black")))
+    on_white = pixels(lettering.lettered_frame(Image.new("RGB", shot.still.size, "white")))
+    lines = [box for drawn in letter_with_boxes(shot.still, shot.concept, style).texts for box in drawn.line_boxes]
+    assert lines
+    opaque = style in ("balloon", "caption")
+    inked = np.asarray(lettering.mask) > 0
+    for left, top, right, bottom in lines:
+        same = np.all(on_black[top:bottom, left:right] == on_white[top:bottom, left:right], axis=2)
+        assert same.all() if opaque else same[inked[top:bottom, left:right]].all()
+        assert same.mean() > 0.2, "the lines are there"
+
+
 # -- encoding ------------------------------------------------------------------------------------------
 
 
