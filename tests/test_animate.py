@@ -304,3 +304,20 @@ def test_studio_animate_gives_the_same_clip_for_the_same_gag(tmp_path):
     assert one["id"] != two["id"]
     assert Path(one["file"]).read_bytes() == Path(two["file"]).read_bytes()
     assert one["seed"] == gag.seed and one["image"] == 0
+
+
+def test_clips_filed_at_once_keep_every_record(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sightgag.clips import ClipShelf
+
+    (tmp_path / "gallery" / "20260101-000000-abcdef").mkdir(parents=True)
+    shelf = ClipShelf(tmp_path)
+    with ThreadPoolExecutor(4) as pool:
+        filed = list(pool.map(lambda n: shelf.add("20260101-000000-abcdef", bytes([n]), "gif", {"seed": n}), range(12)))
+    listed = shelf.list("20260101-000000-abcdef")
+    assert sorted(clip["seed"] for clip in listed) == list(range(12))
+    assert {clip["id"] for clip in listed} == {clip["id"] for clip in filed}
+    assert all(Path(clip["file"]).read_bytes() == bytes([clip["seed"]]) for clip in listed)
+    with pytest.raises(Exception, match="deleted while animating"):
+        shelf.add("20260101-000000-fedcba", b"x", "gif", {})

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import threading
 import time
 from pathlib import Path
 
@@ -21,6 +22,8 @@ from sightgag.errors import SightgagError
 from sightgag.home import located, portable
 
 RECORDS = "clips.json"
+# A server animates in worker threads: two clips of one gag filed at once must not drop each other's record.
+_FILING = threading.Lock()
 
 
 def new_clip_id() -> str:
@@ -43,17 +46,17 @@ class ClipShelf:
             raise SightgagError(f"gag {gag_id} has no folder in the gallery: it was deleted while animating")
         folder = self.folder(gag_id)
         folder.mkdir(exist_ok=True)
-        clip_id = new_clip_id()
-        while (folder / f"{clip_id}.{fmt}").exists():
+        with _FILING:
             clip_id = new_clip_id()
-        path = folder / f"{clip_id}.{fmt}"
-        path.write_bytes(data)
-        record = {"id": clip_id, "gag": gag_id, "file": str(path), "format": fmt, "bytes": len(data), **record}
-        records = self.list(gag_id)
-        records.append(record)
-        staged = folder / f".{RECORDS}.{clip_id}"
-        staged.write_text(json.dumps([portable(item, self.home) for item in records], ensure_ascii=False, indent=1))
-        os.replace(staged, folder / RECORDS)
+            while (folder / f"{clip_id}.{fmt}").exists():
+                clip_id = new_clip_id()
+            path = folder / f"{clip_id}.{fmt}"
+            path.write_bytes(data)
+            record = {"id": clip_id, "gag": gag_id, "file": str(path), "format": fmt, "bytes": len(data), **record}
+            records = [*self.list(gag_id), record]
+            staged = folder / f".{RECORDS}.{clip_id}"
+            staged.write_text(json.dumps([portable(item, self.home) for item in records], ensure_ascii=False, indent=1))
+            os.replace(staged, folder / RECORDS)
         return record
 
     def list(self, gag_id: str) -> list[dict]:
