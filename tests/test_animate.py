@@ -275,6 +275,7 @@ def test_make_animate_files_the_clip_with_the_gag_and_gallery_show_lists_it(tmp_
     assert Path(clip["file"]).is_file() and Path(clip["file"]).stat().st_size == clip["bytes"]
     made_with = (clip["animator"], clip["model"], clip["seed"], clip["fps"], clip["frames"])
     assert made_with == ("sketch", "sketch", 5, 24, 72)
+    assert clip["details"]["method"].startswith("layers moved"), "the filed render was taken apart, not just zoomed"
 
     gif = sightgag("animate", gag["id"], "--format", "gif", "--seconds", "1", "--fps", "10", "--json", home=tmp_path)
     assert gif.returncode == 0, gif.stderr
@@ -298,12 +299,18 @@ def test_studio_animate_gives_the_same_clip_for_the_same_gag(tmp_path):
     from sightgag.studio import Studio
 
     studio = Studio(writer="offline", artist="sketch", settings=Settings(home=tmp_path))
+    photo = tmp_path / "rex.png"
+    Image.new("RGB", (64, 64), "brown").save(photo)
+    studio.subjects.add("Rex", [photo], kind="dog", traits=["brown fur", "floppy ears"])
     gag = studio.make("my dog Rex as a judge at a baking show", seed=11, size=(256, 256))
+    assert gag.subjects == ["Rex"]
     one = studio.animate(gag.id, seconds=1, fps=8, format="webp")
     two = studio.animate(gag.id, seconds=1, fps=8, format="webp")
     assert one["id"] != two["id"]
     assert Path(one["file"]).read_bytes() == Path(two["file"]).read_bytes()
     assert one["seed"] == gag.seed and one["image"] == 0
+    # The subject's colour tints the hero in the still; the animator draws it again the same way.
+    assert one["details"]["method"].startswith("layers moved")
 
 
 def test_clips_filed_at_once_keep_every_record(tmp_path):
