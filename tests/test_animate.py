@@ -267,11 +267,13 @@ def test_make_animate_files_the_clip_with_the_gag_and_gallery_show_lists_it(tmp_
     made = sightgag(
         "make", "my cat Mittens as a superhero fighting a giant ball of yarn",
         *("--writer", "offline", "--artist", "sketch", "--size", "320x320", "--seed", "5", "--animate", "--json"),
+        *("--out", str(tmp_path / "out")),
         home=tmp_path,
     )
     assert made.returncode == 0, made.stderr
     gag = json.loads(made.stdout)
     clip = gag["clip"]
+    assert Path(clip["file"]).parent == tmp_path / "out", "--out gets the clip too"
     assert Path(clip["file"]).is_file() and Path(clip["file"]).stat().st_size == clip["bytes"]
     made_with = (clip["animator"], clip["model"], clip["seed"], clip["fps"], clip["frames"])
     assert made_with == ("sketch", "sketch", 5, 24, 72)
@@ -284,8 +286,9 @@ def test_make_animate_files_the_clip_with_the_gag_and_gallery_show_lists_it(tmp_
     shown = json.loads(sightgag("gallery", "show", gag["id"], "--json", home=tmp_path).stdout)
     assert [c["format"] for c in shown["clips"]] == ["mp4", "gif"]
     assert all(Path(c["file"]).is_file() for c in shown["clips"])
+    assert Path(shown["clips"][0]["file"]).read_bytes() == Path(clip["file"]).read_bytes()
     text = sightgag("gallery", "show", gag["id"], home=tmp_path).stdout
-    assert "clip:" in text and Path(clip["file"]).name in text
+    assert "clip:" in text and Path(shown["clips"][1]["file"]).name in text
 
     refused = sightgag("animate", gag["id"], "--fps", "500", home=tmp_path)
     assert refused.returncode == 2 and "--fps" in refused.stderr

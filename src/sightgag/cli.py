@@ -150,6 +150,10 @@ def make(
     if out_dir is not None:
         images = _copy_out(gag, out_dir)
     clip = studio.animate(gag.id) if animate_too else None
+    if clip is not None and out_dir is not None:
+        import shutil
+
+        clip["file"] = shutil.copyfile(clip["file"], out_dir / f"{gag.id}-0.{clip['format']}").as_posix()
     if as_json:
         summary = gag.summary()
         summary["images"] = images
