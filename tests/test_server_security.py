@@ -108,7 +108,10 @@ def test_the_command_refuses_a_blank_or_short_key_in_one_line_saying_how_to_make
 
 # -- D6 and the sweep: every route needs the key, checked before the body ---------------------
 
-SAMPLE_PARAMETERS = {"gag_id": "20260101-000000-abcdef", "job_id": "0123456789abcdef", "index": "0", "name": "Mittens"}
+SAMPLE_PARAMETERS = {
+    "gag_id": "20260101-000000-abcdef", "job_id": "0123456789abcdef", "index": "0", "name": "Mittens",
+    "clip_id": "20260101-000000-abcd",
+}
 OPEN_WITHOUT_A_KEY = {"/health", "/", "/static/app.js"}
 
 

@@ -135,6 +135,7 @@ def make(
     candidates: CandidatesOption = None,
     punch_up: Annotated[bool, typer.Option("--punch-up", help="an LLM editor rewrites the kept captions once")] = False,
     retries: Annotated[Optional[int], typer.Option("--retries", help="repaints of a picture that fails a check (default 2)")] = None,
+    animate_too: Annotated[bool, typer.Option("--animate", help="also animate the first picture (3 s MP4, `sightgag animate` for more)")] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Write, paint and letter a gag, and file it in the gallery."""
@@ -159,16 +160,68 @@ def make(
     images = [str(path) for path in gag.images]
     if out_dir is not None:
         images = _copy_out(gag, out_dir)
+    clip = studio.animate(gag.id) if animate_too else None
+    if clip is not None and out_dir is not None:
+        import shutil
+
+        clip["file"] = shutil.copyfile(clip["file"], out_dir / f"{gag.id}-0.{clip['format']}").as_posix()
     if as_json:
         summary = gag.summary()
         summary["images"] = images
+        if clip is not None:
+            summary["clip"] = clip
         print(json.dumps(summary, ensure_ascii=False))
         return
     for path, concept in zip(images, gag.concepts):
         out.print(_line((concept.title, "bold"), "  ", (f"({concept.device.value})", "dim")))
         out.print(_line(f"  {concept.caption.text}"))
         out.print(_line(f"  {path}", style="cyan"))
+    if clip is not None:
+        _say_clip(clip)
     out.print(_line(f"gag {gag.id} · seed {gag.seed} · {gag.timings.get('total', 0):.1f} s", style="dim"))
+
+
+@app.command()
+def animate(
+    gag_id: Annotated[str, typer.Argument(help="a gag id or a unique prefix")],
+    seconds: Annotated[float, typer.Option(help="length of the clip")] = 3.0,
+    fps: Annotated[int, typer.Option(help="frames per second")] = 24,
+    fmt: Annotated[str, typer.Option("--format", help="mp4, gif or webp")] = "mp4",
+    animator: Annotated[Optional[str], typer.Option(help="auto, sketch (offline), xai[:MODEL], wan[:SOURCE] or ltx[:SOURCE]")] = None,
+    seed: Annotated[Optional[int], typer.Option(help="seed for the motion (default: the picture's own)")] = None,
+    image: Annotated[int, typer.Option(help="which of the gag's pictures, from 0")] = 0,
+    size: Annotated[Optional[str], typer.Option(help="WIDTHxHEIGHT the local video model makes (wan, ltx)")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Animate a filed gag: a few seconds of motion, the caption landing on the last beat, filed with the gag."""
+    from sightgag.animator.gag import animate_gag
+
+    clip = animate_gag(
+        gag_id,
+        settings=Settings(),
+        animator=animator,
+        seconds=seconds,
+        fps=fps,
+        fmt=fmt,
+        seed=seed,
+        index=image,
+        size=_parse_size(size) if size else None,
+    )
+    if as_json:
+        print(json.dumps(clip, ensure_ascii=False))
+        return
+    _say_clip(clip)
+
+
+def _say_clip(clip: dict) -> None:
+    out.print(_line(f"  {clip['file']}", style="cyan"))
+    out.print(
+        _line(
+            f"  {clip['seconds']:g} s · {clip['fps']} fps · {clip['size']} · {clip['bytes'] / 1000:.0f} kB"
+            f" ({clip['bytes_per_second'] / 1000:.0f} kB/s) · {clip['animator']} · seed {clip['seed']}",
+            style="dim",
+        )
+    )
 
 
 @app.command()
@@ -227,9 +280,13 @@ def gallery_show(gag_id: Annotated[str, typer.Argument(help="a gag id or a uniqu
     """Everything recorded about one gag."""
     from sightgag.gallery import Gallery
 
-    gag = Gallery(Settings().home).get(gag_id)
+    from sightgag.clips import ClipShelf
+
+    settings = Settings()
+    gag = Gallery(settings.home).get(gag_id)
+    clips = ClipShelf(settings.home).list(gag.id)
     if as_json:
-        print(json.dumps(gag.summary(), ensure_ascii=False))
+        print(json.dumps({**gag.summary(), "clips": clips}, ensure_ascii=False))
         return
     out.print(_line((gag.concept.title, "bold"), f"  {gag.id}"))
     out.print(_line(f"request:  {gag.request}"))
@@ -239,6 +296,9 @@ def gallery_show(gag_id: Annotated[str, typer.Argument(help="a gag id or a uniqu
         out.print(_line(f"  {path}", style="cyan"))
     if gag.editor is not None:
         _print_editor(gag.editor)
+    for clip in clips:
+        out.print(_line(f"clip:     {clip['seconds']:g} s {clip['format']} by {clip['animator']} (seed {clip['seed']})"))
+        out.print(_line(f"  {clip['file']}", style="cyan"))
 
 
 @gallery_app.command("rerender")

@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     xai_timeout: float = Field(default=120.0, description="seconds per xAI image request")
     xai_retries: int = Field(default=3, description="retries on timeouts, 429 and 5xx (Retry-After honoured)")
     xai_resolution: str = Field(default="1k", description="1k or 2k: xAI's output resolution")
+    xai_video_resolution: str = Field(default="480p", description="480p or 720p: xAI's video resolution (480p costs least)")
+    xai_video_deadline: float = Field(default=600.0, description="seconds to wait for a hosted clip")
+    xai_video_poll_interval: float = Field(default=2.0, description="seconds between asking whether a clip is done")
 
     def gallery_dir(self) -> Path:
         return self.home / "gallery"

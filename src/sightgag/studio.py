@@ -373,6 +373,36 @@ class Studio:
         gag = gag.model_copy(update={"concepts": concepts})
         return self.gallery.replace_images(gag, images, lettering=style)
 
+    def animate(
+        self,
+        gag_id: str,
+        *,
+        seconds: float = 3.0,
+        fps: int = 24,
+        format: str = "mp4",
+        animator: str | None = None,
+        seed: int | None = None,
+        image: int = 0,
+        size: tuple[int, int] | None = None,
+    ) -> dict:
+        """Animate one of a gag's pictures (`auto`: the offline `sketch` unless a GPU has Wan) and file the clip with it.
+
+        Returns the clip's record: its file, how it was made (animator, model, seed), length and size.
+        """
+        from sightgag.animator.gag import animate_gag
+
+        return animate_gag(
+            gag_id,
+            settings=self.settings,
+            animator=animator,
+            seconds=seconds,
+            fps=fps,
+            fmt=format,
+            seed=seed,
+            index=image,
+            size=size,
+        )
+
     # -- stages -----------------------------------------------------------------------------
 
     # -- the editor's hooks ----------------------------------------------------------------------

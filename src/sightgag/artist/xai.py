@@ -23,11 +23,13 @@ reported, never followed with the key), and an image URL in an answer is fetched
 from __future__ import annotations
 
 import base64
+import contextlib
 import binascii
 import io
 import math
 import mimetypes
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -179,21 +181,8 @@ class XaiArtist:
 
     def _call(self, client: openai.OpenAI, path: str, body: dict) -> dict:
         """POST one request; the first image item of the answer, or a one-line error."""
-        try:
+        with api_errors(self.settings, self.url):
             response = client.post(path, body=body, cast_to=httpx.Response)
-        except openai.APITimeoutError:
-            tries = self.settings.xai_retries + 1
-            raise SightgagError(
-                f"xAI did not answer within {self.settings.xai_timeout:g} s "
-                f"({tries} {'try' if tries == 1 else 'tries'}): try again later or raise SIGHTGAG_XAI_TIMEOUT"
-            ) from None
-        except openai.APIConnectionError as error:
-            raise SightgagError(
-                f"could not reach xAI at {_origin(self.url)}: {error.__cause__ or error}; "
-                "check the network (or SIGHTGAG_XAI_URL) and try again"
-            ) from None
-        except openai.APIStatusError as error:
-            raise self._status_error(error) from None
         try:
             answer = response.json()
         except ValueError:
@@ -221,36 +210,6 @@ class XaiArtist:
             )
         return item
 
-    def _status_error(self, error: openai.APIStatusError) -> SightgagError:
-        code = error.status_code
-        detail = _error_detail(error.response)
-        if 300 <= code < 400:
-            location = error.response.headers.get("location", "")
-            elsewhere = _origin(location) if location.startswith(("http://", "https://")) else "elsewhere"
-            return SightgagError(
-                f"xAI's API at {_origin(self.url)} redirected to {elsewhere} (HTTP {code}); "
-                "the key is only sent to the configured address: check SIGHTGAG_XAI_URL"
-            )
-        if code in (401, 403):
-            return UsageError(f"xAI rejected the API key (HTTP {code}{detail}): check XAI_API_KEY")
-        if code == 402:
-            return SightgagError(
-                "xAI says the account is out of credits (HTTP 402): add credits at https://console.x.ai"
-            )
-        tries = f" after {self.settings.xai_retries + 1} tries" if self.settings.xai_retries else ""
-        if code == 429:
-            return SightgagError(
-                f"xAI kept refusing: too many requests at once (HTTP 429){tries}: wait a minute and try again"
-            )
-        if code >= 500:
-            return SightgagError(f"xAI is failing (HTTP {code}{detail}){tries}: try again later")
-        if code == 400 and any(word in detail.lower() for word in MODERATION_WORDS):
-            return SightgagError(
-                f"xAI's moderation refused the prompt (HTTP 400{detail}): "
-                "reword the request, or ask for a different joke"
-            )
-        return SightgagError(f"xAI refused the request (HTTP {code}{detail}): this is a sightgag bug, please report it")
-
     def _picture(self, item: dict, downloads: httpx.Client) -> Image.Image:
         """The image of one answer item: decoded from b64_json, or fetched from its URL without the key."""
         encoded = item.get("b64_json")
@@ -274,6 +233,58 @@ class XaiArtist:
                 f"could not download xAI's picture (HTTP {response.status_code}): its link may have expired; try again"
             )
         return _open(response.content, response.headers.get("content-type", "unknown type"))
+
+
+@contextlib.contextmanager
+def api_errors(settings: Settings, url: str) -> Iterator[None]:
+    """One-line errors for a call to xAI's API through the OpenAI SDK: a timeout, no connection, an HTTP error."""
+    try:
+        yield
+    except openai.APITimeoutError:
+        tries = settings.xai_retries + 1
+        raise SightgagError(
+            f"xAI did not answer within {settings.xai_timeout:g} s "
+            f"({tries} {'try' if tries == 1 else 'tries'}): try again later or raise SIGHTGAG_XAI_TIMEOUT"
+        ) from None
+    except openai.APIConnectionError as error:
+        raise SightgagError(
+            f"could not reach xAI at {_origin(url)}: {error.__cause__ or error}; "
+            "check the network (or SIGHTGAG_XAI_URL) and try again"
+        ) from None
+    except openai.APIStatusError as error:
+        raise status_error(error, settings, url) from None
+
+
+def status_error(error: openai.APIStatusError, settings: Settings, url: str) -> SightgagError:
+    """What an HTTP error from xAI's API means, in one line: a redirect not followed, a bad key, no credits..."""
+    code = error.status_code
+    detail = _error_detail(error.response)
+    if 300 <= code < 400:
+        location = error.response.headers.get("location", "")
+        elsewhere = _origin(location) if location.startswith(("http://", "https://")) else "elsewhere"
+        return SightgagError(
+            f"xAI's API at {_origin(url)} redirected to {elsewhere} (HTTP {code}); "
+            "the key is only sent to the configured address: check SIGHTGAG_XAI_URL"
+        )
+    if code in (401, 403):
+        return UsageError(f"xAI rejected the API key (HTTP {code}{detail}): check XAI_API_KEY")
+    if code == 402:
+        return SightgagError(
+            "xAI says the account is out of credits (HTTP 402): add credits at https://console.x.ai"
+        )
+    tries = f" after {settings.xai_retries + 1} tries" if settings.xai_retries else ""
+    if code == 429:
+        return SightgagError(
+            f"xAI kept refusing: too many requests at once (HTTP 429){tries}: wait a minute and try again"
+        )
+    if code >= 500:
+        return SightgagError(f"xAI is failing (HTTP {code}{detail}){tries}: try again later")
+    if code == 400 and any(word in detail.lower() for word in MODERATION_WORDS):
+        return SightgagError(
+            f"xAI's moderation refused the prompt (HTTP 400{detail}): "
+            "reword the request, or ask for a different joke"
+        )
+    return SightgagError(f"xAI refused the request (HTTP {code}{detail}): this is a sightgag bug, please report it")
 
 
 def _data_uri(path: Path) -> str:

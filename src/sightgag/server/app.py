@@ -29,6 +29,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from sightgag.errors import SightgagError, UsageError
 from sightgag.server.api import api_router
+from sightgag.server.clips import clips_router
 from sightgag.server.limits import BodySizeLimit
 from sightgag.server.openai_images import openai_router
 from sightgag.server.responses import InternalErrors, error_response
@@ -71,6 +72,7 @@ def create_app(settings: ServerSettings | None = None, studio_settings: Settings
     app.state.server = server
 
     app.include_router(api_router())
+    app.include_router(clips_router())
     app.include_router(openai_router())
     app.add_api_route("/health", health, methods=["GET"], tags=["studio"])
     _add_page(app)

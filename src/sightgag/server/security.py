@@ -41,7 +41,7 @@ UNAUTHORIZED = "this server needs its API key: send the header Authorization: Be
 # The page loads its own script and stylesheet and talks to its own API; pictures shown from blobs
 # (fetched with the key) and the inline SVG icon are images. Nothing else may load, and no one may frame it.
 PAGE_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; connect-src 'self'; "
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; media-src 'self' blob:; connect-src 'self'; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 # FastAPI's docs pages load Swagger UI and ReDoc from a CDN with an inline script: only framing is refused.

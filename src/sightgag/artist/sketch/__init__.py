@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from PIL import Image, ImageDraw
@@ -26,6 +26,7 @@ from sightgag.artist.sketch import effects
 from sightgag.artist.sketch.casting import GENERIC, cast_glyph, face_of, is_bust, is_crowd, lookup, worn
 from sightgag.artist.sketch.crowds import draw_crowd
 from sightgag.artist.sketch.figures import Actor, figure, glyph_art, person, suited, with_outline
+from sightgag.artist.sketch.layers import Layer, Tape
 from sightgag.artist.sketch.scenes import draw_scene, is_night, pick_scene
 from sightgag.artist.sketch.signs import paint_sign
 from sightgag.concept import Box, CastMember, Concept, Device
@@ -34,7 +35,7 @@ from sightgag.settings import Settings
 from sightgag.subjects import Subject
 from sightgag.subjects.traits import COLOUR_NAMES
 
-__all__ = ["CREDIT", "SketchArtist", "draw_panel"]
+__all__ = ["CREDIT", "SketchArtist", "draw_layers", "draw_panel"]
 
 CREDIT = "OpenMoji, CC BY-SA 4.0"
 MIN_SIDE, MAX_SIDE = 256, 2048
@@ -109,11 +110,28 @@ class Role:
     drawn: Pixels | None = None
 
 
-def draw_panel(
+def draw_layers(
     concept: Concept, seed: int, width: int, height: int, subjects: Sequence[Subject] = ()
+) -> tuple[Image.Image, list[Layer], dict]:
+    """The panel draw_panel draws, taken apart: its scene, and a layer per thing drawn on it, in order.
+
+    Pasting the layers on the scene in order gives draw_panel's image exactly (see sketch.layers).
+    """
+    tape = Tape()
+    image, panel = draw_panel(concept, seed, width, height, subjects, tape=tape)
+    background, layers = tape.layers(2 if max(width, height) <= SUPERSAMPLE_UP_TO else 1)
+    return background, layers, panel
+
+
+def draw_panel(
+    concept: Concept, seed: int, width: int, height: int, subjects: Sequence[Subject] = (), *, tape: Tape | None = None
 ) -> tuple[Image.Image, dict]:
-    """One comic panel for one concept, and what was drawn where (for tests and the record)."""
+    """One comic panel for one concept, and what was drawn where (for tests and the record).
+
+    A tape, if given, records the canvas after each thing drawn (for draw_layers).
+    """
     rng = random.Random(seed)
+    mark = tape.mark if tape is not None else _no_mark
     scale = 2 if max(width, height) <= SUPERSAMPLE_UP_TO else 1
     w, h = width * scale, height * scale
     scene = pick_scene(concept.setting)
@@ -136,6 +154,7 @@ def draw_panel(
     _stage_device(device, hero, foil, w, h)
     _face_each_other(roles, hero, foil)
     hero_actor = _actor(hero, concept, rng, min(w, h))
+    mark(image, "scene")
 
     # Behind everyone: what frames the hero.
     if scenery.night and scene == "city" and (device == Device.mock_heroic or _wears(hero, "cape")):
@@ -144,12 +163,15 @@ def draw_panel(
     if device in (Device.parody, Device.incongruity) or scene == "stage":
         effects.spotlight(image, hero.box)
         drawn_effects.append("spotlight")
+    mark(image, "light", name="light")
     if device == Device.mock_heroic:
         effects.burst(draw, _fit(hero_actor, hero.box), rng, w)
         drawn_effects.append("burst")
+        mark(image, "effect", "hero", "burst")
 
     # The sign belongs to the scene: painted before the cast, where it hides behind them least.
     sign = paint_sign(scenery, concept.sign_text, [role.box for role in roles], rng) if concept.sign_text else None
+    mark(image, "prop", name="sign")
 
     moving = effects.wants(effects.MOTION, moment) and device != Device.deadpan
     crowds_in_front = []
@@ -159,35 +181,41 @@ def draw_panel(
                 crowds_in_front.append(role)
             else:
                 _draw_crowd(image, role, concept, rng, drawn_effects)
+                mark(image, "cast", role.member.role, role.member.name)
 
     for role in [r for r in roles if r.build != "crowd" and r is not hero] + [hero]:
         actor = hero_actor if role is hero else _actor(role, concept, rng, min(w, h))
         if role is foil and device == Device.escalation:
-            role.drawn = _escalate(image, actor, role, hero, w)
+            role.drawn = _escalate(image, actor, role, hero, w, mark)
             drawn_effects.append("escalation")
             continue
         if role is foil and device == Device.literalized_idiom:
             _rain(image, role, rng, w, h)
             drawn_effects.append("raining foils")
-        _place(image, draw, actor, role, concept, rng, w, h, drawn_effects, moving and role is hero)
+        _place(image, draw, actor, role, concept, rng, w, h, drawn_effects, moving and role is hero, mark)
 
     if foil is not None and effects.wants(effects.ACTION, moment) and device != Device.deadpan:
         effects.impact(draw, hero.drawn, foil.drawn, hero.facing, rng, w)
         drawn_effects.append("impact")
+        mark(image, "effect", "", "impact")
     if foil is not None and (device == Device.deadpan or effects.wants(effects.CHAOS, moment)):
         effects.worry_marks(draw, foil.drawn, rng, w)
         drawn_effects.append("chaos marks")
+        mark(image, "effect", "foil", "chaos marks")
     if effects.wants(effects.TRIUMPH, moment):
         effects.confetti(draw, w, h, rng)
         drawn_effects.append("confetti")
+        mark(image, "effect", "", "confetti")
     for role in crowds_in_front:
         _draw_crowd(image, role, concept, rng, drawn_effects)
+        mark(image, "cast", role.member.role, role.member.name)
 
     if device == Device.parody:
         effects.gilt_frame(draw, w, h)
         drawn_effects.append("gilt frame")
     else:
         effects.frame(draw, w, h)
+    mark(image, "frame")
 
     if scale > 1:
         image = image.reduce(scale)
@@ -211,6 +239,14 @@ def draw_panel(
         "scenery_props": list(scenery.props),
     }
     return image, panel
+
+
+# Called as mark(image, kind, owner, name, part) after each thing drawn; see sketch.layers.Tape.
+Mark = Callable[..., None]
+
+
+def _no_mark(image: Image.Image, kind: str, owner: str = "", name: str = "", part: int = 0) -> None:
+    pass
 
 
 # -- casting and staging --------------------------------------------------------------------------
@@ -307,6 +343,7 @@ def _place(
     height: int,
     drawn_effects: list[str],
     moving: bool,
+    mark: Mark,
 ) -> None:
     """Shadow, cape, the actor itself, what it wears and holds, and its motion marks."""
     box = _fit(actor, role.box)
@@ -352,13 +389,17 @@ def _place(
     else:
         image.paste(art, (int(drawn[0]), int(drawn[1])), art)
     role.drawn = drawn
+    owner = role.member.role
+    mark(image, "cast", owner, role.member.name)
     _dress(image, draw, actor, role, drawn, concept, rng, drawn_effects)
+    mark(image, "prop", owner, f"{role.member.name}'s props")
     if is_hero and effects.wants(effects.FALL, acting):
         effects.fall_lines(draw, drawn, rng, width)
         drawn_effects.append("fall lines")
     if effects.wants(effects.PANIC, f"{role.member.expression} {acting if role.member.role == 'foil' else ''}"):
         effects.sweat(draw, _part(actor.head, drawn), rng)
         drawn_effects.append("sweat")
+    mark(image, "effect", owner, f"{role.member.name}'s marks")
 
 
 def _dress(
@@ -448,7 +489,7 @@ def _stick(
     image.paste(art, (int(x), int(y)), art)
 
 
-def _escalate(image: Image.Image, actor: Actor, foil: Role, hero: Role, width: int) -> Pixels:
+def _escalate(image: Image.Image, actor: Actor, foil: Role, hero: Role, width: int, mark: Mark) -> Pixels:
     """Escalation: a row of the foil, each bigger than the last, from the hero to the panel's edge.
 
     Returns where the biggest (the foil itself) landed.
@@ -469,8 +510,9 @@ def _escalate(image: Image.Image, actor: Actor, foil: Role, hero: Role, width: i
         placed.append((copy, (left, bottom - copy.height)))
         x += away * copy.width * 0.9
     # The biggest at the back, so each smaller one in front of it stays whole.
-    for copy, (left, top) in reversed(placed):
+    for part, (copy, (left, top)) in reversed(list(enumerate(placed))):
         image.paste(copy, (int(left), int(top)), copy)
+        mark(image, "cast", "foil", foil.member.name, part)  # part 0 is the smallest, nearest the hero
     copy, (left, top) = placed[-1]
     return (left, top, left + copy.width, top + copy.height)
 

@@ -570,8 +570,34 @@ async function showGag(gag) {
       return button;
     }),
   );
+  $("#result-video").hidden = true;
+  img.hidden = false;
   $("#result").hidden = false;
   $("#progress").hidden = true;
+}
+
+/** Animate the gag on show (the offline sketch animator) and play the clip in place of the picture. */
+async function animateGag() {
+  const gag = state.gag;
+  if (!gag) return;
+  clearError();
+  const button = $("#result-animate");
+  button.disabled = true;
+  button.textContent = "Animating…";
+  try {
+    const clip = await api(`/api/gallery/${encodeURIComponent(gag.id)}/clips`, { method: "POST", json: { format: "mp4" } });
+    if (state.gag !== gag) return; // another gag is on show now
+    const video = $("#result-video");
+    video.src = await imageUrl(clip.url);
+    video.hidden = false;
+    $("#result-image").hidden = true;
+    await video.play();
+  } catch (error) {
+    showError(error);
+  } finally {
+    button.disabled = false;
+    button.textContent = "Animate";
+  }
 }
 
 async function reletter(style) {
@@ -679,6 +705,7 @@ function start() {
   $("#gallery-refresh").addEventListener("click", loadGallery);
   $("#details-delete").addEventListener("click", deleteDetails);
   $("#result-details").addEventListener("click", () => state.gag && openDetails(state.gag));
+  $("#result-animate").addEventListener("click", animateGag);
   $("#error-close").addEventListener("click", clearError);
   $("#forget-key").addEventListener("click", () => {
     localStorage.removeItem(KEY_STORAGE);
