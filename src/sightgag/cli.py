@@ -368,8 +368,20 @@ def subjects_remove(name: Annotated[str, typer.Argument(help="a name or alias")]
 def serve(
     host: Annotated[str, typer.Option(help="the interface to listen on (IPv6 as ::1 or [::1]); anything but loopback needs SIGHTGAG_API_KEY")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="the port to listen on, 1-65535; 0 picks a free one")] = 8000,
+    ray: Annotated[bool, typer.Option("--ray", help="run on Ray Serve, painters on the cluster's GPUs (docs/scale.md)")] = False,
+    address: Annotated[Optional[str], typer.Option("--address", help="a Ray cluster to join: auto, HOST:6379 or ray://HOST:10001 (implies --ray)")] = None,
+    min_painters: Annotated[int, typer.Option(help="with --ray: painter replicas kept running")] = 1,
+    max_painters: Annotated[int, typer.Option(help="with --ray: most painter replicas (one per GPU)")] = 1,
 ) -> None:
     """The studio in your browser, a JSON API and an OpenAI-compatible endpoint."""
+    if ray or address:
+        from sightgag.ray_cluster import require_ray
+
+        require_ray()
+        from sightgag.server.ray_app import serve_on_ray
+
+        serve_on_ray(host, port, address, min_painters=min_painters, max_painters=max_painters)
+        return
     from sightgag.server import serve as run_server
 
     run_server(host, port)

@@ -112,6 +112,49 @@ class Painter:
         )
 
 
+def paint_together(painter: Painter, orders: Sequence[PaintOrder]) -> list[PaintedWork | Exception]:
+    """Paint orders, compatible ones in one call each; per order its work, or the error that failed it.
+
+    When a call of several orders fails, they are painted again one by one, so that one order (a size
+    too big, a bad subject) does not fail its neighbours.
+    """
+    results: list[PaintedWork | Exception | None] = [None] * len(orders)
+    groups: dict[tuple, list[int]] = {}
+    for index, order in enumerate(orders):
+        groups.setdefault(order.compatible_key(), []).append(index)
+    for members in groups.values():
+        _paint_group(painter, orders, members, results)
+    return results  # type: ignore[return-value]
+
+
+def _paint_group(painter: Painter, orders: Sequence[PaintOrder], members: list[int], results: list) -> None:
+    first = orders[members[0]]
+    together = PaintOrder(
+        artist=first.artist,
+        concepts=[concept for index in members for concept in orders[index].concepts],
+        seeds=[seed for index in members for seed in orders[index].seeds],
+        width=first.width,
+        height=first.height,
+        subjects=first.subjects,
+    )
+    try:
+        work = painter.paint(together)
+    except Exception as error:
+        if len(members) > 1:
+            for index in members:
+                _paint_group(painter, orders, [index], results)
+        else:
+            results[members[0]] = error
+        return
+    offset = 0
+    for index in members:
+        count = len(orders[index].concepts)
+        details = dict(work.details, batch=len(members)) if len(members) > 1 else work.details
+        keep_clear = work.keep_clear[offset : offset + count] if work.keep_clear else []
+        results[index] = PaintedWork(work.pngs[offset : offset + count], details, keep_clear)
+        offset += count
+
+
 class Prepainted:
     """An artist that hands back work painted elsewhere, for `Studio.finish` to letter and file."""
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from sightgag.batch import BatchProgress, BatchRun, Job, error_text
 from sightgag.concept import Concept
-from sightgag.painter import PaintedWork, Painter, PaintOrder, Prepainted
+from sightgag.painter import PaintedWork, Painter, PaintOrder, Prepainted, paint_together
 from sightgag.ray_cluster import connected, cpu_count, gpu_count
 from sightgag.settings import Settings
 from sightgag.writer import Writer, load_writer
@@ -188,53 +188,31 @@ class PainterActor:
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         rows = [{name: batch[name][index] for name in batch} for index in range(len(batch["key"]))]
-        groups: dict[tuple, list[tuple[dict, PaintOrder]]] = defaultdict(list)
+        waiting = [row for row in rows if not row["error"]]
         for row in rows:
             row["work"], row["painter_seconds"] = b"", 0.0
-            if row["error"]:
-                continue
-            order = json.loads(str(row["job"]))
-            paint = PaintOrder.from_wire(
-                {
-                    "artist": order["artist"],
-                    "concepts": json.loads(str(row["concepts"])),
-                    "seeds": [order["seed"] + index for index in range(len(json.loads(str(row["concepts"]))))],
-                    "width": order["width"],
-                    "height": order["height"],
-                    "subjects": order["subjects"],
-                }
-            )
-            groups[paint.compatible_key()].append((row, paint))
-        for members in groups.values():
-            self._paint_group(members)
+        orders = [_order(row) for row in waiting]
+        started = time.perf_counter()
+        painted = paint_together(self.painter, orders)
+        seconds = time.perf_counter() - started
+        for row, work in zip(waiting, painted):
+            if isinstance(work, Exception):
+                row["error"] = error_text(work)
+            else:
+                row["work"], row["painter_seconds"] = pickle.dumps(work.to_wire()), seconds
         return {name: np.array([row[name] for row in rows], dtype=object) for name in [*batch, "work", "painter_seconds"]}
 
-    def _paint_group(self, members: list[tuple[dict, PaintOrder]]) -> None:
-        first = members[0][1]
-        together = PaintOrder(
-            artist=first.artist,
-            concepts=[concept for _, order in members for concept in order.concepts],
-            seeds=[seed for _, order in members for seed in order.seeds],
-            width=first.width,
-            height=first.height,
-            subjects=first.subjects,
-        )
-        started = time.perf_counter()
-        try:
-            work = self.painter.paint(together)
-        except Exception as error:
-            if len(members) > 1:  # one line must not fail its neighbours: paint them one by one
-                for member in members:
-                    self._paint_group([member])
-                return
-            members[0][0]["error"] = error_text(error)
-            return
-        seconds = time.perf_counter() - started
-        offset = 0
-        for row, order in members:
-            count = len(order.concepts)
-            keep_clear = work.keep_clear[offset : offset + count] if work.keep_clear else []
-            details = dict(work.details, batch=len(members)) if len(members) > 1 else work.details
-            row["work"] = pickle.dumps(PaintedWork(work.pngs[offset : offset + count], details, keep_clear).to_wire())
-            row["painter_seconds"] = seconds
-            offset += count
+
+def _order(row: dict) -> PaintOrder:
+    job = json.loads(str(row["job"]))
+    concepts = json.loads(str(row["concepts"]))
+    return PaintOrder.from_wire(
+        {
+            "artist": job["artist"],
+            "concepts": concepts,
+            "seeds": [job["seed"] + index for index in range(len(concepts))],
+            "width": job["width"],
+            "height": job["height"],
+            "subjects": job["subjects"],
+        }
+    )
