@@ -110,17 +110,6 @@ def test_ray_not_installed_is_one_line_and_exit_2(tmp_path):
 # -- on Ray ---------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def local_ray():
-    """One Ray instance for the module, on two CPUs; its address, for a second driver to join."""
-    ray = pytest.importorskip("ray")
-    ray.init(num_cpus=2, include_dashboard=False, logging_level="warning", log_to_driver=False)
-    try:
-        yield ray.get_runtime_context().gcs_address
-    finally:
-        ray.shutdown()
-
-
 @pytest.mark.slow
 def test_twenty_requests_on_two_painter_actors_make_twenty_result_lines(local_ray, tiny_flux_dir, tmp_path):
     from sightgag.ray_batch import run_on_ray
