@@ -181,6 +181,21 @@ def build_application(*, min_painters: int, max_painters: int, gpus: int, head_n
     return ingress.bind(painters.bind(torch_threads=None if gpus else 1), max_painters)
 
 
+def app(args: dict) -> serve.Application:
+    """The application for a Serve config file (KubeRay's RayService, `serve deploy`):
+
+        import_path: sightgag.server.ray_app:app
+        args: {min_painters: 1, max_painters: 4, painter_gpus: 1}
+
+    The studio's settings (SIGHTGAG_HOME, keys) come from the head node's environment.
+    """
+    min_painters = int(args.get("min_painters", 1))
+    max_painters = int(args.get("max_painters", min_painters))
+    if not 1 <= min_painters <= max_painters:
+        raise UsageError(f"min_painters {min_painters} and max_painters {max_painters}: need 1 <= min <= max")
+    return build_application(min_painters=min_painters, max_painters=max_painters, gpus=int(args.get("painter_gpus", 1)))
+
+
 def _settings_env() -> dict[str, str]:
     """The studio's settings and keys as this process has them, for the ingress wherever it runs."""
     names = ("XAI_API_KEY", "OPENAI_API_KEY", "BFL_API_KEY")
