@@ -13,6 +13,7 @@ subjects (with the paths of their LoRA and reference photo, which every node mus
 from __future__ import annotations
 
 import json
+import logging
 import pickle
 import time
 from collections import defaultdict
@@ -27,6 +28,9 @@ from sightgag.settings import Settings
 from sightgag.writer import Writer, load_writer
 
 WRITER_CPUS = 0.1
+# Writer tasks at once, so worker processes at once: each starts by importing sightgag and its writer,
+# which on a small machine costs more than the writing; a remote LLM's calls overlap within this many.
+WRITER_TASKS = 4
 # On a cluster without GPUs a painter is a CPU's worth of torch; a little under one CPU each, so that
 # writer tasks still find room beside a full pool (Ray counts CPUs as reservations, not load).
 CPU_PAINTER_CPUS = 0.9
@@ -69,11 +73,14 @@ def run_on_ray(
         from ray.data import ActorPoolStrategy, DataContext
 
         DataContext.get_current().enable_progress_bars = False  # the command draws its own
+        logging.getLogger("ray.data").setLevel(logging.WARNING)  # plans and timings, line by line, over the bar
         gpus = gpu_count(ray)
         pool = concurrency or gpus or cpu_count(ray)
         painter_resources = {"num_gpus": 1} if gpus else {"num_cpus": CPU_PAINTER_CPUS}
         dataset = ray.data.from_items(rows, override_num_blocks=len(rows))
-        dataset = dataset.map_batches(write_concepts, batch_size=1, num_cpus=WRITER_CPUS, batch_format="numpy")
+        dataset = dataset.map_batches(
+            write_concepts, batch_size=1, num_cpus=WRITER_CPUS, concurrency=WRITER_TASKS, batch_format="numpy"
+        )
         dataset = dataset.map_batches(
             PainterActor,
             fn_constructor_kwargs={"torch_threads": None if gpus else 1},
