@@ -73,3 +73,19 @@ def test_a_painter_killed_mid_job_is_replaced_and_the_job_completes_once(local_r
     assert gag["artist_details"]["attempts"] == 2  # the call that died, then one on the new replica
     assert len(client.get("/api/gallery", params={"limit": 100}).json()) == gags_before + 1  # filed once
 
+
+
+def test_painter_bounds_are_checked_in_one_line_before_ray_starts(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "sightgag.cli", "serve", "--ray", "--min-painters", "3", "--max-painters", "1"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "SIGHTGAG_HOME": str(tmp_path)},
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip() == "error: --min-painters 3 and --max-painters 1: need 1 <= min <= max"

@@ -211,10 +211,12 @@ def serve_on_ray(
     max_painters: int = 1,
 ) -> None:
     """Deploy the studio on Ray Serve, print the banner, and run until interrupted (then undeploy)."""
-    from sightgag.server.app import _is_address_or_name
+    from sightgag.server.app import MAX_PORT, _is_address_or_name
     from sightgag.server.security import check_binding
     from sightgag.server.settings import ServerSettings
 
+    if not 0 <= port <= MAX_PORT:
+        raise UsageError(f"--port {port} is not a port: use 1 to {MAX_PORT}, or 0 for any free one")
     if not 1 <= min_painters <= max_painters:
         raise UsageError(f"--min-painters {min_painters} and --max-painters {max_painters}: need 1 <= min <= max")
     settings = ServerSettings(host=host)
