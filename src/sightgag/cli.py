@@ -363,13 +363,16 @@ def subjects_remove(name: Annotated[str, typer.Argument(help="a name or alias")]
 
 # -- serve ------------------------------------------------------------------------------------
 
+RayOption = Annotated[bool, typer.Option("--ray", help="run on Ray (the ray extra): a local instance, or the cluster at --address")]
+AddressOption = Annotated[Optional[str], typer.Option("--address", help="a Ray cluster to join: auto, HOST:6379 or ray://HOST:10001 (implies --ray)")]
+
 
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="the interface to listen on (IPv6 as ::1 or [::1]); anything but loopback needs SIGHTGAG_API_KEY")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="the port to listen on, 1-65535; 0 picks a free one")] = 8000,
     ray: Annotated[bool, typer.Option("--ray", help="run on Ray Serve, painters on the cluster's GPUs (docs/scale.md)")] = False,
-    address: Annotated[Optional[str], typer.Option("--address", help="a Ray cluster to join: auto, HOST:6379 or ray://HOST:10001 (implies --ray)")] = None,
+    address: AddressOption = None,
     min_painters: Annotated[int, typer.Option(help="with --ray: painter replicas kept running")] = 1,
     max_painters: Annotated[int, typer.Option(help="with --ray: most painter replicas (one per GPU)")] = 1,
 ) -> None:
@@ -388,9 +391,6 @@ def serve(
 
 
 # -- batch ------------------------------------------------------------------------------------
-
-RayOption = Annotated[bool, typer.Option("--ray", help="run on Ray (pip install 'sightgag[ray]'): a local instance, or the cluster at --address")]
-AddressOption = Annotated[Optional[str], typer.Option("--address", help="a Ray cluster to join: auto, HOST:6379 or ray://HOST:10001 (implies --ray)")]
 
 
 @app.command()
