@@ -28,13 +28,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from tiny_flux import build_tiny_flux  # noqa: E402
+from tiny_flux import build_tiny_flux
 
 SIGHTGAG = str(Path(sys.executable).parent / "sightgag")
 
 
 def write_requests(path: Path, count: int) -> Path:
-    lines = [json.dumps({"request": f"my cat Mittens as a superhero, card {number}", "seed": number}) for number in range(count)]
+    lines = [
+        json.dumps({"request": f"my cat Mittens as a superhero, card {number}", "seed": number})
+        for number in range(count)
+    ]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
@@ -58,7 +61,9 @@ def run_batch(scratch: Path, name: str, requests: Path, model: Path, size: int, 
         "--size", f"{size}x{size}", "--json", *extra,
     ]  # fmt: skip
     started = time.perf_counter()
-    with subprocess.Popen(command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) as process:
+    with subprocess.Popen(
+        command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    ) as process:
         first = None
         while process.poll() is None:
             if first is None and (out / "results.jsonl").exists() and (out / "results.jsonl").read_text().strip():
@@ -83,7 +88,9 @@ def main() -> None:
         # The flux artist picks its preset from the folder name, as it does for fine-tunes of dev.
         model = build_tiny_flux(scratch / ("tiny-flux-dev" if args.preset == "dev" else "tiny-flux"))
         requests = write_requests(scratch / "cards.jsonl", args.requests)
-        print(f"{args.requests} requests, {args.size}x{args.size}, tiny Flux ({args.preset}), offline writer, {os.cpu_count()} CPUs")
+        print(
+            f"{args.requests} requests, {args.size}x{args.size}, tiny Flux ({args.preset}), offline writer, {os.cpu_count()} CPUs"
+        )
         startup = ray_start_cost()
         print(f"Ray start-up and shut-down (local, 2 CPUs): {startup:.1f} s")
         runs = [
@@ -98,7 +105,9 @@ def main() -> None:
             f"{run['made'] / run['wall']:>9.2f}{run['steady']:>15.2f}"
         )
     plain, one, two = runs
-    print(f"2 painters vs 1: {one['wall'] / two['wall']:.2f}x whole runs, {two['steady'] / one['steady']:.2f}x steady (target >= 1.6x)")
+    print(
+        f"2 painters vs 1: {one['wall'] / two['wall']:.2f}x whole runs, {two['steady'] / one['steady']:.2f}x steady (target >= 1.6x)"
+    )
     print(f"2 painters vs one process (steady): {two['steady'] / plain['steady']:.2f}x")
     print(f"Ray's fixed cost in a run: {one['first'] - plain['first']:.1f} s more to the first gag than one process")
 

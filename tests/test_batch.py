@@ -25,7 +25,10 @@ SIGHTGAG = str(Path(sys.executable).parent / "sightgag")
 
 def write_requests(path: Path, count: int, *, bad: dict[int, str] | None = None) -> Path:
     """`count` lines of requests; the line numbers in `bad` (from 1) hold the text given instead."""
-    lines = [json.dumps({"request": f"my cat Mittens as a superhero, take {number}", "seed": number}) for number in range(1, count + 1)]
+    lines = [
+        json.dumps({"request": f"my cat Mittens as a superhero, take {number}", "seed": number})
+        for number in range(1, count + 1)
+    ]
     for number, text in (bad or {}).items():
         lines[number - 1] = text
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -127,7 +130,9 @@ def test_twenty_requests_on_two_painter_actors_make_twenty_result_lines(local_ra
     painted = next(record for record in made if record["line"] == 1)
     assert painted["timings"]["painter"] > 0 and Path(painted["images"][0]).is_file()
     # A line made on Ray is the gag the same line makes here: the same concepts from the same seed, at its size.
-    alone = BatchRun(write_requests(tmp_path / "one.jsonl", 1), tmp_path / "here", studio(tiny_flux_dir, tmp_path / "home"), SMALL)
+    alone = BatchRun(
+        write_requests(tmp_path / "one.jsonl", 1), tmp_path / "here", studio(tiny_flux_dir, tmp_path / "home"), SMALL
+    )
     alone.run()
     here = results(tmp_path / "here")[0]
     assert here["captions"] == painted["captions"] and here["seed"] == painted["seed"] == 1

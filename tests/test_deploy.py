@@ -22,9 +22,9 @@ def test_the_cluster_launcher_config_is_valid_for_ray_and_has_gpu_painters():
 
 
 def test_the_rayservice_manifest_deploys_the_studio_application_on_gpu_workers():
-    from ray.serve.schema import ServeDeploySchema
-    from ray.serve.deployment import Application
     from ray._common.utils import import_attr
+    from ray.serve.deployment import Application
+    from ray.serve.schema import ServeDeploySchema
 
     documents = list(yaml.safe_load_all((DEPLOY / "rayservice.yaml").read_text()))
     service = next(document for document in documents if document["kind"] == "RayService")
@@ -38,7 +38,9 @@ def test_the_rayservice_manifest_deploys_the_studio_application_on_gpu_workers()
     assert isinstance(built, Application)
 
     workers = cluster["workerGroupSpecs"]
-    assert all(group["template"]["spec"]["containers"][0]["resources"]["limits"]["nvidia.com/gpu"] == "1" for group in workers)
+    assert all(
+        group["template"]["spec"]["containers"][0]["resources"]["limits"]["nvidia.com/gpu"] == "1" for group in workers
+    )
     assert application.args["max_painters"] <= sum(group["maxReplicas"] for group in workers)
     # Painters see the gallery's volume at the head's path, read-only: subjects' LoRAs and photos.
     head_mounts = cluster["headGroupSpec"]["template"]["spec"]["containers"][0]["volumeMounts"]

@@ -52,7 +52,9 @@ def test_a_painter_killed_mid_job_is_replaced_and_the_job_completes_once(local_r
     import ray
 
     gags_before = len(client.get("/api/gallery", params={"limit": 100}).json())
-    job = client.post("/api/jobs", json={"request": "my cat as a night-shift astronaut", "size": "512x512"}).json()
+    # Two 1024² pictures: a few seconds of painting even for a painter that has its pipeline loaded.
+    request = {"request": "my cat as a night-shift astronaut", "size": "1024x1024", "n": 2}
+    job = client.post("/api/jobs", json=request).json()
     deadline = time.monotonic() + 60
     while client.get(f"/api/jobs/{job['id']}").json()["stage"] != "painting":
         assert time.monotonic() < deadline, "the job never reached a painter"
@@ -72,7 +74,6 @@ def test_a_painter_killed_mid_job_is_replaced_and_the_job_completes_once(local_r
     gag = client.get(f"/api/gallery/{finished['gag_id']}").json()
     assert gag["artist_details"]["attempts"] == 2  # the call that died, then one on the new replica
     assert len(client.get("/api/gallery", params={"limit": 100}).json()) == gags_before + 1  # filed once
-
 
 
 def test_painter_bounds_are_checked_in_one_line_before_ray_starts(tmp_path):

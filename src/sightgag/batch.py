@@ -164,7 +164,9 @@ class BatchRun:
             if problem["type"] == "json_invalid":
                 raise UsageError("not a JSON object: write one per line") from None
             where = ".".join(str(part) for part in problem["loc"])
-            raise UsageError(f"{where}: {str(problem['msg']).removeprefix('Value error, ')}" if where else problem["msg"]) from None
+            raise UsageError(
+                f"{where}: {str(problem['msg']).removeprefix('Value error, ')}" if where else problem["msg"]
+            ) from None
         request = clean_request(line.request)
         size = parse_size(line.size) if line.size is not None else self.defaults.size or DEFAULT_SIZE
         seed = line.seed if line.seed is not None else self.defaults.seed

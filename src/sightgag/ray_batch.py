@@ -207,7 +207,9 @@ class PainterActor:
                 row["error"] = error_text(work)
             else:
                 row["work"], row["painter_seconds"] = pickle.dumps(work.to_wire()), seconds
-        return {name: np.array([row[name] for row in rows], dtype=object) for name in [*batch, "work", "painter_seconds"]}
+        return {
+            name: np.array([row[name] for row in rows], dtype=object) for name in [*batch, "work", "painter_seconds"]
+        }
 
 
 def _order(row: dict) -> PaintOrder:

@@ -62,7 +62,9 @@ class PainterDeployment:
 
     @serve.batch(max_batch_size=PAINTER_BATCH, batch_wait_timeout_s=PAINTER_BATCH_WAIT)
     async def paint(self, orders: list[dict]) -> list[dict]:
-        painted = await asyncio.to_thread(paint_together, self.painter, [PaintOrder.from_wire(order) for order in orders])
+        painted = await asyncio.to_thread(
+            paint_together, self.painter, [PaintOrder.from_wire(order) for order in orders]
+        )
         answers = []
         for work in painted:
             if isinstance(work, Exception):
@@ -176,7 +178,11 @@ def build_application(*, min_painters: int, max_painters: int, gpus: int, head_n
     )
     # The gallery and the queue are files on the head node: the ingress runs there.
     ingress_resources = {"node:__internal_head__": 0.001} if head_node else {}
-    ingress_options = {"num_cpus": INGRESS_CPUS, "resources": ingress_resources, "runtime_env": {"env_vars": _settings_env()}}
+    ingress_options = {
+        "num_cpus": INGRESS_CPUS,
+        "resources": ingress_resources,
+        "runtime_env": {"env_vars": _settings_env()},
+    }
     ingress = serve.deployment(IngressDeployment, name="studio", num_replicas=1, ray_actor_options=ingress_options)
     return ingress.bind(painters.bind(torch_threads=None if gpus else 1), max_painters)
 
@@ -193,7 +199,9 @@ def app(args: dict) -> serve.Application:
     max_painters = int(args.get("max_painters", min_painters))
     if not 1 <= min_painters <= max_painters:
         raise UsageError(f"min_painters {min_painters} and max_painters {max_painters}: need 1 <= min <= max")
-    return build_application(min_painters=min_painters, max_painters=max_painters, gpus=int(args.get("painter_gpus", 1)))
+    return build_application(
+        min_painters=min_painters, max_painters=max_painters, gpus=int(args.get("painter_gpus", 1))
+    )
 
 
 def _settings_env() -> dict[str, str]:
@@ -229,9 +237,7 @@ def serve_on_ray(
     with connected(address or LOCAL) as ray:
         serve.start(http_options={"host": settings.host, "port": port})
         try:
-            application = build_application(
-                min_painters=min_painters, max_painters=max_painters, gpus=gpu_count(ray)
-            )
+            application = build_application(min_painters=min_painters, max_painters=max_painters, gpus=gpu_count(ray))
             serve.run(application, name=APP_NAME, route_prefix="/", blocking=False)
             shown = f"[{settings.host}]" if ":" in settings.host else settings.host
             print(f"sightgag studio on http://{shown}:{port}/ (API: /docs; on Ray Serve)", flush=True)
