@@ -78,8 +78,8 @@ portable_llama_cpp() {
 
 if [ "$WHAT" = test ]; then
   portable_llama_cpp
-  echo "==> installing sightgag with its test dependencies"
-  "$PIP" install --quiet $BINARY_ONLY -e ".[test]"
+  echo "==> installing sightgag with its test dependencies and Ray"
+  "$PIP" install --quiet $BINARY_ONLY -e ".[test,ray]"
   # The example plugin (a writer and an artist named hello) and one that fails to import, which the plugin
   # tests find by entry point like any installed plugin. --no-deps: their only dependency is sightgag itself.
   echo "==> installing the test plugins"

@@ -25,3 +25,15 @@ def tiny_flux_dir(tmp_path_factory) -> Path:
     from tiny_flux import build_tiny_flux  # imports diffusers: only sessions that paint pay for it
 
     return build_tiny_flux(tmp_path_factory.mktemp("models") / "tiny-flux")
+
+
+@pytest.fixture(scope="module")
+def local_ray():
+    """A Ray instance on this machine with two CPUs, as CI has, for one test module; its address, for
+    the `sightgag` processes a test starts to join. Starting Ray costs seconds: one per module, shut down after it."""
+    ray = pytest.importorskip("ray")
+    ray.init(num_cpus=2, include_dashboard=False, logging_level="warning", log_to_driver=False)
+    try:
+        yield ray.get_runtime_context().gcs_address
+    finally:
+        ray.shutdown()

@@ -32,7 +32,9 @@ BANNER = re.compile(r"sightgag studio on (http://\S+?)/ ")
 
 
 @contextmanager
-def running_server(home: Path, env: dict[str, str] | None = None, *, args: Sequence[str] = ()) -> Iterator[str]:
+def running_server(
+    home: Path, env: dict[str, str] | None = None, *, args: Sequence[str] = (), start_timeout: float = START_TIMEOUT
+) -> Iterator[str]:
     """Start `sightgag serve --port 0 *args` with SIGHTGAG_HOME=home; yield its base URL; stop it."""
     home = Path(home)
     home.mkdir(parents=True, exist_ok=True)
@@ -50,7 +52,7 @@ def running_server(home: Path, env: dict[str, str] | None = None, *, args: Seque
             stderr=subprocess.STDOUT,
         )
         try:
-            base_url = _wait_until_healthy(process, log_path)
+            base_url = _wait_until_healthy(process, log_path, start_timeout)
             yield base_url
         finally:
             _stop(process)
@@ -62,8 +64,8 @@ def server_log(home: Path) -> Path:
     return Path(home) / f"server-{runs + 1}.log"
 
 
-def _wait_until_healthy(process: subprocess.Popen, log_path: Path) -> str:
-    deadline = time.monotonic() + START_TIMEOUT
+def _wait_until_healthy(process: subprocess.Popen, log_path: Path, start_timeout: float = START_TIMEOUT) -> str:
+    deadline = time.monotonic() + start_timeout
     base_url = None
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -79,7 +81,7 @@ def _wait_until_healthy(process: subprocess.Popen, log_path: Path) -> str:
                 pass
         time.sleep(0.1)
     _stop(process)
-    raise RuntimeError(f"the server did not answer /health within {START_TIMEOUT:.0f} s:\n{_tail(log_path)}")
+    raise RuntimeError(f"the server did not answer /health within {start_timeout:.0f} s:\n{_tail(log_path)}")
 
 
 def _stop(process: subprocess.Popen) -> None:

@@ -460,16 +460,88 @@ def subjects_remove(name: Annotated[str, typer.Argument(help="a name or alias")]
 
 # -- serve ------------------------------------------------------------------------------------
 
+RayOption = Annotated[bool, typer.Option("--ray", help="run on Ray (the ray extra): a local instance, or the cluster at --address")]
+AddressOption = Annotated[Optional[str], typer.Option("--address", help="a Ray cluster to join: auto, HOST:6379 or ray://HOST:10001 (implies --ray)")]
+
 
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="the interface to listen on (IPv6 as ::1 or [::1]); anything but loopback needs SIGHTGAG_API_KEY")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="the port to listen on, 1-65535; 0 picks a free one")] = 8000,
+    ray: Annotated[bool, typer.Option("--ray", help="run on Ray Serve, painters on the cluster's GPUs (docs/scale.md)")] = False,
+    address: AddressOption = None,
+    min_painters: Annotated[int, typer.Option(help="with --ray: painter replicas kept running")] = 1,
+    max_painters: Annotated[int, typer.Option(help="with --ray: most painter replicas (one per GPU)")] = 1,
 ) -> None:
     """The studio in your browser, a JSON API and an OpenAI-compatible endpoint."""
+    if ray or address:
+        from sightgag.ray_cluster import require_ray
+
+        require_ray()
+        from sightgag.server.ray_app import serve_on_ray
+
+        serve_on_ray(host, port, address, min_painters=min_painters, max_painters=max_painters)
+        return
     from sightgag.server import serve as run_server
 
     run_server(host, port)
+
+
+# -- batch ------------------------------------------------------------------------------------
+
+
+@app.command()
+def batch(
+    requests: Annotated[Path, typer.Argument(help="a JSON Lines file, one request per line (docs/scale.md)")],
+    out_dir: Annotated[Optional[Path], typer.Option("--out", help="where results.jsonl and the pictures go (default: REQUESTS-results beside it)")] = None,
+    ray: RayOption = False,
+    address: AddressOption = None,
+    concurrency: Annotated[Optional[int], typer.Option(help="with Ray: painter actors (default one per GPU, or CPU); without: lines written at once")] = None,
+    writer: WriterOption = None,
+    artist: ArtistOption = None,
+    lettering: Annotated[Optional[str], typer.Option(help="for lines that do not choose one")] = None,
+    n: Annotated[int, typer.Option("--n", "-n", help="for lines that do not say")] = 1,
+    seed: Annotated[Optional[int], typer.Option(help="for lines that do not say (default: a random seed per line)")] = None,
+    size: Annotated[Optional[str], typer.Option(help="for lines that do not say: WIDTHxHEIGHT, default 1024x1024")] = None,
+    retry_failed: Annotated[bool, typer.Option("--retry-failed", help="make the lines that failed last time again")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Make a gag for every line of a JSON Lines file; a run started again skips the lines already done."""
+    from sightgag.batch import BatchDefaults, BatchRun, default_out
+    from sightgag.bounds import check_seed
+    from sightgag.concept import check_lettering
+
+    if ray or address:
+        from sightgag.ray_cluster import require_ray
+
+        require_ray()
+    if concurrency is not None and concurrency < 1:
+        raise UsageError(f"--concurrency must be at least 1, not {concurrency}")
+    defaults = BatchDefaults(
+        n=n,
+        seed=check_seed(seed) if seed is not None else None,
+        lettering=check_lettering(lettering) if lettering is not None else None,
+        size=_parse_size(size),
+    )
+    out_dir = out_dir or default_out(requests)
+    _check_out_dir(out_dir)
+    run = BatchRun(requests, out_dir, _studio(writer, artist), defaults, retry_failed=retry_failed)
+    skipped = len(run.entries) - len(run.todo)
+    progress = Progress(TextColumn("gags"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err, disable=as_json or not sys.stderr.isatty())
+    with progress:
+        task = progress.add_task("gags", total=len(run.todo))
+        report = lambda done, total: progress.update(task, completed=done)  # noqa: E731
+        if ray or address:
+            from sightgag.ray_batch import run_on_ray
+
+            run_on_ray(run, address, concurrency=concurrency, progress=report)
+        else:
+            run.run(concurrency=concurrency or 1, progress=report)
+    summary = {"results": str(run.results), "made": run.done, "failed": run.failed, "skipped": skipped}
+    if as_json:
+        print(json.dumps(summary, ensure_ascii=False))
+    else:
+        out.print(_line(f"{run.done} made, {run.failed} failed, {skipped} done before · {run.results}"))
 
 
 # -- train ------------------------------------------------------------------------------------
