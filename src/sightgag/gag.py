@@ -7,6 +7,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from sightgag.concept import Box, Concept
+from sightgag.strip import Strip
 
 
 class Gag(BaseModel):
@@ -34,6 +35,9 @@ class Gag(BaseModel):
     height: int
     lettering: str | None = None
     parent: str | None = Field(default=None, description="the gag this one re-renders, if any")
+    # A comic strip is filed as one gag: `concepts` and `renders` are its panels, `images` its page.
+    strip: Strip | None = Field(default=None, description="the whole strip, when this gag is one")
+    layout: str | None = Field(default=None, description="a strip's page layout: row, grid or column")
     timings: dict[str, float] = Field(default_factory=dict)
 
     @property
@@ -59,4 +63,5 @@ class Gag(BaseModel):
             "timings": self.timings,
             "created": self.created,
             "parent": self.parent,
+            **({"strip": self.strip.model_dump(mode="json"), "layout": self.layout} if self.strip else {}),
         }

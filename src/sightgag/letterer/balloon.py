@@ -8,7 +8,7 @@ distance from the speaker's head, sitting below it, and smaller lettering.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,6 +38,10 @@ GRID = 17  # positions tried across and down
 # What a spot costs: covering faces most, then the picture's own text (a sign is half the joke),
 # then bodies, distance from the speaker's head, sitting below it, and smaller lettering.
 FACE_COST, SIGN_COST, BODY_COST, BELOW_COST, SMALL_COST = 50.0, 50.0, 2.0, 1.0, 0.6
+
+
+# extra(xs, ys, radius_x, radius_y): a further cost over the grid of centres (a strip keeps reading order with it).
+ExtraCost = Callable[[np.ndarray, np.ndarray, float, float], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -73,7 +77,13 @@ def letter_balloon(image: Image.Image, concept: Concept, text: str, keep_clear: 
 
 
 def _place_balloon(
-    image: Image.Image, text: str, speaker_face: Rect, faces: list[Rect], bodies: list[Rect], signs: list[Rect]
+    image: Image.Image,
+    text: str,
+    speaker_face: Rect,
+    faces: list[Rect],
+    bodies: list[Rect],
+    signs: list[Rect],
+    extra: ExtraCost | None = None,
 ) -> Balloon:
     """The best-scoring balloon over every size from the largest down to the minimum legible one."""
     width, height = image.size
@@ -87,7 +97,7 @@ def _place_balloon(
             if (block.size, block.lines) in tried:
                 continue
             tried.add((block.size, block.lines))
-            balloon = _best_position(image, block, speaker_face, faces, bodies, signs, max_size)
+            balloon = _best_position(image, block, speaker_face, faces, bodies, signs, max_size, extra)
             if balloon is not None and (best is None or balloon.cost < best.cost):
                 best = balloon
         if size <= min_size:
@@ -143,6 +153,7 @@ def _best_position(
     bodies: list[Rect],
     signs: list[Rect],
     max_size: int,
+    extra: ExtraCost | None = None,
 ) -> Balloon | None:
     """The cheapest spot for a balloon holding `block`, over a grid of centres (None if it cannot fit)."""
     width, height = image.size
@@ -183,6 +194,8 @@ def _best_position(
         + BELOW_COST * below
         + SMALL_COST * smaller
     )
+    if extra is not None:
+        cost = cost + extra(xs, ys, radius_x, radius_y)
     i, j = np.unravel_index(np.argmin(cost), cost.shape)
     return Balloon(
         (float(xs[i, 0]), float(ys[0, j])), (radius_x, radius_y), block, float(cost[i, j]), bool(face_cover[i, j] > 0)
