@@ -109,7 +109,7 @@ def _letter_panel(
     obstacles = [cast_rect(box, image) for box in keep_clear]
     placed.append(("faces", index, faces))
     if panel.caption:
-        caption = _caption_box(image, panel.caption, faces)
+        caption = _caption_box(image, panel.caption, faces + obstacles)
         obstacles.append(caption.box)
         placed.append(("caption", index, caption))
     previous: balloons.Balloon | None = None
@@ -154,8 +154,9 @@ def _tip(tail: list[tuple[float, float]]) -> tuple[float, float] | None:
     return tail[len(tail) // 2] if tail else None
 
 
-def _caption_box(image: Image.Image, text: str, faces: list[Rect]) -> PlacedCaption:
-    """Narration in a yellow box in the corner that hides the fewest faces (top left first, as it is read)."""
+def _caption_box(image: Image.Image, text: str, keep_off: list[Rect]) -> PlacedCaption:
+    """Narration in a yellow box in the corner that hides least of faces and painted signs (top left
+    first, where it is read first)."""
     width, height = image.size
     min_size = min_legible_size(image)
     max_size = max(round(CAPTION_SIZE * min(width, height)), min_size)
@@ -174,7 +175,7 @@ def _caption_box(image: Image.Image, text: str, faces: list[Rect]) -> PlacedCapt
         Rect(inset, height - inset - box_h, inset + box_w, height - inset),
         Rect(width - inset - box_w, height - inset - box_h, width - inset, height - inset),
     ]
-    box = min(corners, key=lambda corner: sum(corner.overlap(face) for face in faces))
+    box = min(corners, key=lambda corner: sum(corner.overlap(rect) for rect in keep_off))
     draw = ImageDraw.Draw(image)
     outline = max(2, round(block.size * 0.08))
     draw.rectangle((box.left, box.top, box.right, box.bottom), fill=CAPTION_FILL, outline="black", width=outline)
