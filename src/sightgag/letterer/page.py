@@ -37,6 +37,7 @@ BORDER = 0.008  # each panel's black border, likewise
 TITLE_SIZE = 0.085  # the title's largest size, likewise
 ORDER_COST = 8.0  # a balloon that reads before the one said before it
 BALLOON_GAP = 0.02  # kept between two balloons, as a share of the panel's short side
+FACE_ROOM = 0.02  # kept between a balloon and a face, as a share of the panel's short side
 PAPER = "white"
 
 
@@ -118,8 +119,10 @@ def _letter_panel(
         speaker = bodies.get(line.speaker) or next(iter(bodies.values()))
         speaker_face = face_rect(speaker)
         extra = _reads_after(previous) if previous is not None else None
+        # Faces are kept off with room to spare: the placement grid is coarse and a sliver over a face still shows.
+        spaced = [face.grow(FACE_ROOM * min(image.size)) for face in faces]
         balloon = balloons._place_balloon(
-            image, line.text, speaker_face, faces, list(bodies.values()), obstacles, extra
+            image, line.text, speaker_face, spaced, list(bodies.values()), obstacles, extra
         )
         outline = max(2, round(balloon.block.size * balloons.OUTLINE))
         tail = balloons._tail(balloon, speaker_face, gap=0.015 * min(image.size))
