@@ -121,9 +121,15 @@ def _letter_panel(
         extra = _reads_after(previous) if previous is not None else None
         # Faces are kept off with room to spare: the placement grid is coarse and a sliver over a face still shows.
         spaced = [face.grow(FACE_ROOM * min(image.size)) for face in faces]
-        balloon = balloons._place_balloon(
-            image, line.text, speaker_face, spaced, list(bodies.values()), obstacles, extra
-        )
+        try:
+            balloon = balloons._place_balloon(
+                image, line.text, speaker_face, spaced, list(bodies.values()), obstacles, extra
+            )
+        except CaptionTooLongError:
+            width, height = image.size
+            raise CaptionTooLongError(
+                f"a {width}x{height} panel has no room for the balloon {line.text!r}: use a larger --size"
+            ) from None
         outline = max(2, round(balloon.block.size * balloons.OUTLINE))
         tail = balloons._tail(balloon, speaker_face, gap=0.015 * min(image.size))
         balloons._draw_balloon(image, balloon, tail, outline)
