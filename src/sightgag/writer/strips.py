@@ -10,6 +10,7 @@ That is the offline strip writer, and it works on top of every writer, plugins i
 from __future__ import annotations
 
 import random
+import re
 import zlib
 from collections.abc import Sequence
 
@@ -17,6 +18,7 @@ from sightgag.concept import Box, Concept, Device
 from sightgag.strip import Character, Line, Panel, Staging, Strip, check_panels
 from sightgag.subjects import Subject
 from sightgag.writer.base import Writer
+from sightgag.writer.grammar import singular
 
 # Beats, in order, for each length: the punchline always lands in the last panel.
 BEATS = {3: ("setup", "development", "punchline"), 4: ("setup", "development", "turn", "punchline")}
@@ -35,6 +37,12 @@ NOTICE_LINES = (
     "Nobody warned me about the {foil}.",
     "Wait. What is THAT?",
 )
+NOTICE_LINES_PLURAL = (
+    "Are those... {foil}?",
+    "Oh no. Not the {foil}.",
+    "Nobody warned me about the {foil}.",
+    "Wait. Who are THEY?",
+)
 SECOND_LOOK_LINES = ("It's looking at me.", "Stay calm. Stay calm.", "Did it just move?", "I can take it.")
 FOIL_LINES = ("We meet again, {hero}.", "Hello, {hero}.", "You're in my spot, {hero}.", "Oh. It's you.")
 TURN_LINES = (
@@ -43,7 +51,7 @@ TURN_LINES = (
     "Fine. We do this my way.",
     "Hold my snack.",
 )
-TURN_CAPTIONS = ("Moments later...", "Meanwhile...", "Then...")
+TURN_CAPTIONS = ("Moments later...", "Seconds later...", "Then...")
 
 # Devices whose foil acts like a person, and so may talk back.
 TALKING_FOILS = (Device.anthropomorphism, Device.role_reversal, Device.deadpan, Device.parody)
@@ -111,7 +119,8 @@ def plan_strip(concepts: Sequence[Concept], panels: int = 4, *, seed: int = 0) -
             )
         elif beat == "development":
             stage = [staged(hero, HERO_LEFT, "alarmed, eyes wide", "frozen mid-step")]
-            lines = [Line(speaker=hero.name, text=rng.choice(NOTICE_LINES).format(**words))]
+            notices = NOTICE_LINES_PLURAL if foil is not None and _is_plural(foil.name) else NOTICE_LINES
+            lines = [Line(speaker=hero.name, text=rng.choice(notices).format(**words))]
             if foil is not None:
                 stage.append(staged(foil, FOIL_RIGHT, foil.expression, foil.pose))
                 if punchline.device in TALKING_FOILS or any(word in foil.kind.lower() for word in PEOPLE):
@@ -179,7 +188,12 @@ def _punchline_panel(concept: Concept, members) -> Panel:
 
 def _place(setting: str) -> str:
     """The setting's first clause, as a place to be in: 'a city rooftop at night'."""
-    return setting.split(",")[0].split(";")[0].strip()
+    return re.split(r"[,;:(]", setting)[0].strip()
+
+
+def _is_plural(name: str) -> bool:
+    last = name.split()[-1] if name.split() else name
+    return singular(last) != last
 
 
 def _sentence(text: str) -> str:
