@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING
 from PIL import Image
 
 from sightgag.artist import Artist, load_artist
+from sightgag.artist.base import Painting
 from sightgag.bounds import check_seed, check_size
-from sightgag.concept import Box
+from sightgag.concept import Box, Concept
 from sightgag.errors import UsageError
 from sightgag.gag import Gag
 from sightgag.gallery import new_gag_id, now_iso
@@ -145,12 +146,11 @@ def _paint_letter_file(
 ) -> tuple[Gag, LetteredStrip]:
     strip = gag.strip
     assert strip is not None
-    concepts = gag.concepts
     started = time.perf_counter()
-    # One call for every panel, panel i with the strip's seed + i: a batching artist paints them together.
-    painting = artist.paint(
-        concepts,
-        seeds=[gag.seed + index for index in range(len(concepts))],
+    painting = paint_panels(
+        artist,
+        gag.concepts,
+        seeds=[gag.seed + index for index in range(len(gag.concepts))],
         width=gag.width,
         height=gag.height,
         subjects=subjects,
@@ -171,6 +171,44 @@ def _paint_letter_file(
     filed = studio.gallery.add(gag, painting.images, [lettered.page])
     report("filing", 1, 1)
     return filed, lettered
+
+
+def paint_panels(
+    artist: Artist,
+    concepts: list[Concept],
+    *,
+    seeds: list[int],
+    width: int,
+    height: int,
+    subjects: list[Subject],
+    progress=None,
+) -> Painting:
+    """A strip's panels, panel i with seeds[i], painted so the cast carries over from panel to panel.
+
+    An artist that paints from a reference picture (Kontext, local or hosted: `takes_reference_image`)
+    paints panel 1 first and every other panel from it; any other artist paints every panel in one
+    call, where a batching artist (Flux) paints them together with the same character text in each prompt.
+    """
+    if not getattr(artist, "takes_reference_image", False) or len(concepts) < 2:
+        return artist.paint(concepts, seeds=seeds, width=width, height=height, subjects=subjects, progress=progress)
+    first = artist.paint(concepts[:1], seeds=seeds[:1], width=width, height=height, subjects=subjects, progress=progress)
+    rest = artist.paint(
+        concepts[1:],
+        seeds=seeds[1:],
+        width=width,
+        height=height,
+        subjects=subjects,
+        progress=progress,
+        reference=first.images[0],
+    )
+    details = dict(first.details)
+    for key, value in rest.details.items():
+        # Per-panel lists (seeds, prompts, references, sizes) run on across both calls; the rest is shared.
+        if isinstance(value, list) and isinstance(details.get(key), list) and len(details[key]) == 1:
+            details[key] = details[key] + value
+    details["reference"] = "panel 1"
+    keep_clear = [*first.keep_clear, *rest.keep_clear] if first.keep_clear or rest.keep_clear else []
+    return Painting(images=[*first.images, *rest.images], details=details, keep_clear=keep_clear)
 
 
 def _letter(renders: list[Image.Image], strip: Strip, layout: str, gag: Gag) -> LetteredStrip:
