@@ -7,6 +7,7 @@ import pytest
 from PIL import Image
 
 from sightgag.studio import Studio
+from test_flux_artist import lora_subjects, spy_on_pipeline_calls  # noqa: F401  (a fixture, and the spy)
 
 MITTENS = "my cat Mittens as a superhero fighting a giant ball of yarn"
 
@@ -102,3 +103,13 @@ def test_hosted_kontext_is_sent_panel_1_for_every_other_panel():
         with Image.open(io.BytesIO(base64.b64decode(body["input_image"]))) as given:
             assert np.array_equal(np.asarray(given.convert("RGB")), panel_1)
     assert gag.artist_details["references"] == [None, "given", "given"] and gag.artist_details["seeds"] == [5, 6, 7]
+
+
+def test_a_subjects_lora_applies_to_every_panel_in_the_one_call(tiny_flux_dir, lora_subjects, monkeypatch):
+    mittens, _ = lora_subjects
+    calls = spy_on_pipeline_calls(monkeypatch)
+    studio = Studio(writer="offline", artist=f"flux:{tiny_flux_dir}")
+    gag = studio.strip(MITTENS, subjects=[mittens], panels=4, layout="row", seed=2, size=(256, 256))
+
+    assert gag.strip.hero.subject == "Mittens"
+    assert calls == [{"loras": ["Mittens"], "triggers": [["mttnsa6e"]] * 4}]
