@@ -64,10 +64,10 @@ def letter_balloon(image: Image.Image, concept: Concept, text: str, keep_clear: 
     speaker_face = face_rect(cast_rect(speaker.box, lettered))
     signs = [cast_rect(box, lettered) for box in keep_clear]
 
-    balloon = _place_balloon(lettered, text, speaker_face, faces, bodies, signs)
+    balloon = place_balloon(lettered, text, speaker_face, faces, bodies, signs)
     outline = max(2, round(balloon.block.size * OUTLINE))
-    tail = _tail(balloon, speaker_face, gap=0.015 * min(lettered.size))
-    _draw_balloon(lettered, balloon, tail, outline)
+    tail = balloon_tail(balloon, speaker_face, gap=0.015 * min(lettered.size))
+    draw_balloon(lettered, balloon, tail, outline)
 
     center_x, center_y = balloon.center
     drawn = draw_block(
@@ -76,7 +76,7 @@ def letter_balloon(image: Image.Image, concept: Concept, text: str, keep_clear: 
     return Lettered(lettered, "balloon", [drawn])
 
 
-def _place_balloon(
+def place_balloon(
     image: Image.Image,
     text: str,
     speaker_face: Rect,
@@ -202,7 +202,7 @@ def _best_position(
     )
 
 
-def _tail(balloon: Balloon, speaker_face: Rect, gap: float) -> list[tuple[float, float]]:
+def balloon_tail(balloon: Balloon, speaker_face: Rect, gap: float) -> list[tuple[float, float]]:
     """A curved wedge from inside the balloon towards the speaker's face, stopping just short of it."""
     center_x, center_y = balloon.center
     radius_x, radius_y = balloon.radii
@@ -264,7 +264,7 @@ def _bezier(start, control, end, steps: int = 12) -> list[tuple[float, float]]:
     return points
 
 
-def _draw_balloon(image: Image.Image, balloon: Balloon, tail: list[tuple[float, float]], outline: int) -> None:
+def draw_balloon(image: Image.Image, balloon: Balloon, tail: list[tuple[float, float]], outline: int) -> None:
     center_x, center_y = balloon.center
     radius_x, radius_y = balloon.radii
     ellipse = Rect(center_x - radius_x, center_y - radius_y, center_x + radius_x, center_y + radius_y)

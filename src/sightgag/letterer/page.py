@@ -89,30 +89,59 @@ def letter_strip(
     check_layout(layout)
     if len(renders) != len(strip.panels):
         raise ValueError(f"{len(strip.panels)} panels but {len(renders)} pictures")
-    lettered_panels, placed = [], []
+    lettered = []
     for index, (render, panel) in enumerate(zip(renders, strip.panels)):
         drawn = cast_boxes[index] if index < len(cast_boxes) else {}
         clear = keep_clear[index] if index < len(keep_clear) else ()
         boxes = {staged.name: drawn.get(staged.name, staged.box) for staged in panel.cast}
-        lettered_panels.append(_letter_panel(render.convert("RGB"), index, panel, boxes, clear, placed))
-    return _compose(lettered_panels, strip.title, layout, placed)
+        lettered.append(_letter_panel(render.convert("RGB"), index, panel, boxes, clear))
+    return _compose(lettered, strip.title, layout)
+
+
+@dataclass
+class _LetteredPanel:
+    """One panel lettered, with what is on it in the panel's own pixels."""
+
+    image: Image.Image
+    faces: list[Rect]
+    balloons: list[PlacedBalloon] = field(default_factory=list)
+    captions: list[PlacedCaption] = field(default_factory=list)
+
+    def moved(self, dx: float, dy: float) -> _LetteredPanel:
+        """The same marks in page pixels, for a panel whose top left corner is at (dx, dy)."""
+        return _LetteredPanel(
+            self.image,
+            [_moved(face, dx, dy) for face in self.faces],
+            [
+                PlacedBalloon(
+                    b.panel,
+                    b.speaker,
+                    _moved_text(b.text, dx, dy),
+                    _moved(b.ellipse, dx, dy),
+                    None if b.tail_tip is None else (b.tail_tip[0] + dx, b.tail_tip[1] + dy),
+                    _moved(b.speaker_box, dx, dy),
+                )
+                for b in self.balloons
+            ],
+            [PlacedCaption(c.panel, _moved_text(c.text, dx, dy), _moved(c.box, dx, dy)) for c in self.captions],
+        )
 
 
 # -- one panel ------------------------------------------------------------------------------------
 
 
 def _letter_panel(
-    image: Image.Image, index: int, panel: Panel, boxes: Mapping[str, Box], keep_clear: Sequence[Box], placed: list
-) -> Image.Image:
+    image: Image.Image, index: int, panel: Panel, boxes: Mapping[str, Box], keep_clear: Sequence[Box]
+) -> _LetteredPanel:
     image = image.copy()
     bodies = {name: cast_rect(box, image) for name, box in boxes.items()}
     faces = [face_rect(body) for body in bodies.values()]
     obstacles = [cast_rect(box, image) for box in keep_clear]
-    placed.append(("faces", index, faces))
+    lettered = _LetteredPanel(image, faces)
     if panel.caption:
-        caption = _caption_box(image, panel.caption, faces + obstacles)
+        caption = _caption_box(image, index, panel.caption, faces + obstacles)
         obstacles.append(caption.box)
-        placed.append(("caption", index, caption))
+        lettered.captions.append(caption)
     previous: balloons.Balloon | None = None
     gap = BALLOON_GAP * min(image.size)
     for line in panel.balloons:
@@ -122,7 +151,7 @@ def _letter_panel(
         # Faces are kept off with room to spare: the placement grid is coarse and a sliver over a face still shows.
         spaced = [face.grow(FACE_ROOM * min(image.size)) for face in faces]
         try:
-            balloon = balloons._place_balloon(
+            balloon = balloons.place_balloon(
                 image, line.text, speaker_face, spaced, list(bodies.values()), obstacles, extra
             )
         except CaptionTooLongError:
@@ -131,8 +160,8 @@ def _letter_panel(
                 f"a {width}x{height} panel has no room for the balloon {line.text!r}: use a larger --size"
             ) from None
         outline = max(2, round(balloon.block.size * balloons.OUTLINE))
-        tail = balloons._tail(balloon, speaker_face, gap=0.015 * min(image.size))
-        balloons._draw_balloon(image, balloon, tail, outline)
+        tail = balloons.balloon_tail(balloon, speaker_face, gap=0.015 * min(image.size))
+        balloons.draw_balloon(image, balloon, tail, outline)
         center_x, center_y = balloon.center
         text = draw_block(
             ImageDraw.Draw(image), balloon.block, center_x, center_y - balloon.block.height / 2, fill="black"
@@ -141,9 +170,9 @@ def _letter_panel(
         ellipse = Rect(center_x - radius_x, center_y - radius_y, center_x + radius_x, center_y + radius_y)
         obstacles.append(ellipse.grow(gap + outline))
         tip = _tip(tail)
-        placed.append(("balloon", index, PlacedBalloon(index, line.speaker, text, ellipse, tip, speaker)))
+        lettered.balloons.append(PlacedBalloon(index, line.speaker, text, ellipse, tip, speaker))
         previous = balloon
-    return image
+    return lettered
 
 
 def _reads_after(before: balloons.Balloon):
@@ -163,7 +192,7 @@ def _tip(tail: list[tuple[float, float]]) -> tuple[float, float] | None:
     return tail[len(tail) // 2] if tail else None
 
 
-def _caption_box(image: Image.Image, text: str, keep_off: list[Rect]) -> PlacedCaption:
+def _caption_box(image: Image.Image, index: int, text: str, keep_off: list[Rect]) -> PlacedCaption:
     """Narration in a yellow box in the corner that hides least of faces and painted signs (top left
     first, where it is read first)."""
     width, height = image.size
@@ -190,7 +219,7 @@ def _caption_box(image: Image.Image, text: str, keep_off: list[Rect]) -> PlacedC
     draw.rectangle((box.left, box.top, box.right, box.bottom), fill=CAPTION_FILL, outline="black", width=outline)
     center_x = (box.left + box.right) / 2
     drawn = draw_block(draw, block, center_x, box.top + pad, fill="black", outline_fill="black")
-    return PlacedCaption(0, drawn, box)
+    return PlacedCaption(index, drawn, box)
 
 
 # -- the page -------------------------------------------------------------------------------------
@@ -205,8 +234,8 @@ def _grid(count: int, layout: str) -> list[tuple[int, int]]:
     return [(index // 2, index % 2) for index in range(count)]
 
 
-def _compose(panels: list[Image.Image], title: str, layout: str, placed: list) -> LetteredStrip:
-    panel_w, panel_h = panels[0].size
+def _compose(panels: list[_LetteredPanel], title: str, layout: str) -> LetteredStrip:
+    panel_w, panel_h = panels[0].image.size
     short = min(panel_w, panel_h)
     gutter = max(6, round(GUTTER * short))
     border = max(2, round(BORDER * short))
@@ -233,39 +262,23 @@ def _compose(panels: list[Image.Image], title: str, layout: str, placed: list) -
     draw = ImageDraw.Draw(page)
     drawn_title = draw_block(draw, block, page_w / 2, gutter + 0.4 * gutter, fill="black", outline_fill="black")
 
-    places = []
+    lettered = LetteredStrip(page, layout, [], title=drawn_title)
     for panel, (row, column) in zip(panels, cells):
         left = gutter + column * (panel_w + gutter)
         if layout == "grid" and len(panels) % 2 and row == rows - 1:
             left = (page_w - panel_w) // 2  # an odd last panel sits in the middle of its row
         panel_top = top + row * (panel_h + gutter)
-        page.paste(panel, (left, panel_top))
+        page.paste(panel.image, (left, panel_top))
         draw.rectangle(
             (left - border, panel_top - border, left + panel_w + border - 1, panel_top + panel_h + border - 1),
             outline="black",
             width=border,
         )
-        places.append(Rect(left, panel_top, left + panel_w, panel_top + panel_h))
-
-    lettered = LetteredStrip(page, layout, places, title=drawn_title, faces=[[] for _ in panels])
-    for kind, index, item in placed:
-        dx, dy = places[index].left, places[index].top
-        if kind == "faces":
-            lettered.faces[index] = [_moved(face, dx, dy) for face in item]
-        elif kind == "caption":
-            lettered.captions.append(PlacedCaption(index, _moved_text(item.text, dx, dy), _moved(item.box, dx, dy)))
-        else:
-            tip = None if item.tail_tip is None else (item.tail_tip[0] + dx, item.tail_tip[1] + dy)
-            lettered.balloons.append(
-                PlacedBalloon(
-                    index,
-                    item.speaker,
-                    _moved_text(item.text, dx, dy),
-                    _moved(item.ellipse, dx, dy),
-                    tip,
-                    _moved(item.speaker_box, dx, dy),
-                )
-            )
+        lettered.panels.append(Rect(left, panel_top, left + panel_w, panel_top + panel_h))
+        on_page = panel.moved(left, panel_top)
+        lettered.faces.append(on_page.faces)
+        lettered.balloons += on_page.balloons
+        lettered.captions += on_page.captions
     return lettered
 
 
