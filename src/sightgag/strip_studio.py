@@ -25,6 +25,7 @@ from sightgag.gallery import new_gag_id, now_iso
 from sightgag.hygiene import clean_text
 from sightgag.strip import MAX_BALLOON_CHARS, Strip, check_layout, check_panels
 from sightgag.subjects import Subject
+from sightgag.writer.base import Writer
 from sightgag.writer.request import clean_request
 from sightgag.writer.strips import write_strip
 
@@ -47,8 +48,14 @@ def make_strip(
     size: tuple[int, int] | None = None,
     strip: Strip | None = None,
     progress: StudioProgress | None = None,
+    writer: Writer | None = None,
+    artist: Artist | None = None,
+    job_id: str | None = None,
 ) -> tuple[Gag, LetteredStrip]:
-    """Write (unless `strip` is given), paint, letter and file one strip; the gag and its lettered page."""
+    """Write (unless `strip` is given), paint, letter and file one strip; the gag and its lettered page.
+
+    `writer` and `artist` stand in for the studio's own; `job_id` names the server job it is filed for.
+    """
     request = clean_request(request)
     check_panels(panels)
     check_layout(layout)
@@ -56,12 +63,12 @@ def make_strip(
     seed = secrets.randbelow(2**31) if seed is None else check_seed(seed)
     report = progress or (lambda stage, done, total: None)
     resolved = studio._subjects(subjects, request)
-    artist = studio.artist  # built before writing, so a bad artist spec fails before an LLM call is paid for
+    artist = artist or studio.artist  # built before writing: a bad artist spec fails before an LLM call is paid for
     timings: dict[str, float] = {}
     exchanges: list[int] = []
     writer_spec = "given"
     if strip is None:
-        writer = studio.writer
+        writer = writer or studio.writer
         started = time.perf_counter()
         report("writing", 0, 1)
         try:
@@ -92,7 +99,7 @@ def make_strip(
         layout=layout,
         timings=timings,
     )
-    filed, lettered = _paint_letter_file(studio, gag, resolved, artist, report)
+    filed, lettered = _paint_letter_file(studio, gag, resolved, artist, report, job_id)
     studio.gallery.link_exchanges(exchanges, filed.id)
     return filed, lettered
 
@@ -142,7 +149,7 @@ def lettered_page(gag: Gag) -> LetteredStrip:
 
 
 def _paint_letter_file(
-    studio: Studio, gag: Gag, subjects: list[Subject], artist: Artist, report
+    studio: Studio, gag: Gag, subjects: list[Subject], artist: Artist, report, job_id: str | None = None
 ) -> tuple[Gag, LetteredStrip]:
     strip = gag.strip
     assert strip is not None
@@ -168,7 +175,7 @@ def _paint_letter_file(
     report("lettering", 1, 1)
     gag.timings["total"] = sum(gag.timings.get(stage, 0.0) for stage in ("writer", "artist", "letterer"))
     report("filing", 0, 1)
-    filed = studio.gallery.add(gag, painting.images, [lettered.page])
+    filed = studio.gallery.add(gag, painting.images, [lettered.page], job_id=job_id)
     report("filing", 1, 1)
     return filed, lettered
 

@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sightgag.bounds import SEED_LIMIT, parse_size
 from sightgag.concept import Concept, Lettering
 from sightgag.errors import UsageError
+from sightgag.strip import Layout
 from sightgag.studio import MAX_N
 
 Status = Literal["queued", "running", "done", "failed"]
@@ -115,6 +116,10 @@ class JobRequest(BaseModel):
         max_length=MAX_N,
         description="paint exactly these (e.g. an edited concept); no writer",
     )
+    panels: Literal[3, 4] | None = Field(
+        default=None, description="make a comic strip of this many panels instead of a gag (size is per panel)"
+    )
+    layout: Layout = Field(default="row", description="a strip's page: row, grid (2 columns) or column")
 
     @field_validator("size")
     @classmethod
@@ -128,6 +133,8 @@ class JobRequest(BaseModel):
         return int(width), int(height)
 
     def image_count(self) -> int:
+        if self.panels:
+            return self.panels
         return len(self.concepts) if self.concepts else self.n
 
 
