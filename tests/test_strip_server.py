@@ -40,6 +40,16 @@ def test_a_strip_job_files_one_page_and_its_panels_beside_the_gags(client):
     panel = Image.open(io.BytesIO(client.get(strip["render_urls"][2]).content))
     assert panel.size == (320, 320)
 
+    reworded = client.post(
+        f"/api/gallery/{done['gag_id']}/reletter", json={"balloon": "1.1", "caption": "Quiet night. Too quiet.", "layout": "row"}
+    )
+    assert reworded.status_code == 200, reworded.text
+    assert reworded.json()["strip"]["panels"][0]["balloons"][0]["text"] == "Quiet night. Too quiet."
+    row = Image.open(io.BytesIO(client.get(reworded.json()["image_urls"][0]).content))
+    assert row.width > 3 * 320 and row.height < 2 * 320
+    refused = client.post(f"/api/gallery/{done['gag_id']}/reletter", json={"balloon": "9.1", "caption": "Hi."})
+    assert refused.status_code == 400 and "no balloon" in refused.text
+
     listed = client.get("/api/gallery").json()
     kinds = {item["id"]: "strip" in item for item in listed}
     assert kinds[done["gag_id"]] and kinds[wait_for_job(client, gag_job.json()["id"])["gag_id"]] is False
