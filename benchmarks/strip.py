@@ -69,7 +69,8 @@ def main() -> None:
 
     print(f"warm Studio.strip, 4 panels of 512x512, {args.layout}, offline + sketch + lettering, {args.runs} runs:")
     print(f"  median {statistics.median(warm):.3f} s (min {min(warm):.3f}, max {max(warm):.3f}); target <= 1 s")
-    print(f"  stages (median): writer {median('writer'):.3f} s, artist {median('artist'):.3f} s, letterer {median('letterer'):.3f} s")
+    stages = ", ".join(f"{stage} {median(stage):.3f} s" for stage in ("writer", "artist", "letterer"))
+    print(f"  stages (median): {stages}")
     print(f"cold `sightgag strip` (new process, offline + sketch), {args.cold_runs} runs:")
     print(f"  median {statistics.median(cold):.2f} s (min {min(cold):.2f}, max {max(cold):.2f}); target <= 6 s")
     if args.overhead_runs:
@@ -93,7 +94,12 @@ def overhead(runs: int, size: int, layout: str) -> None:
         strip = write_strip(OfflineWriter(None, settings), REQUESTS[0], [], 4, 7)
         pipe = artist.pipeline()
         prompts = [
-            compile_prompt(concept, clip_tokenizer=pipe.tokenizer, t5_tokenizer=pipe.tokenizer_2, t5_budget=artist.max_sequence_length)
+            compile_prompt(
+                concept,
+                clip_tokenizer=pipe.tokenizer,
+                t5_tokenizer=pipe.tokenizer_2,
+                t5_budget=artist.max_sequence_length,
+            )
             for concept in strip.panel_concepts()
         ]
 

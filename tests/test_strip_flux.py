@@ -75,7 +75,8 @@ def test_kontext_paints_every_panel_after_the_first_from_it(tiny_flux_dir, tmp_p
     for later in calls[1:]:
         # Every later panel starts from panel 1 (resized to the reference area), told to keep the cast.
         assert later["image"] is not None and later["prompt_2"].startswith(CARRY_OVER)
-        assert np.array_equal(np.asarray(later["image"]), np.asarray(first.resize(later["image"].size, Image.Resampling.LANCZOS)))
+        expected = first.resize(later["image"].size, Image.Resampling.LANCZOS)
+        assert np.array_equal(np.asarray(later["image"]), np.asarray(expected))
     assert painting.details["references"] == [None, "given", "given", "given"]
 
 

@@ -36,7 +36,8 @@ def settings(monkeypatch, tmp_path) -> Settings:
 def a_strip_answer(panels: int = 3) -> dict:
     from sightgag.writer.offline import OfflineWriter
 
-    return write_strip(OfflineWriter(None, Settings()), "my cat Mittens vs the vacuum", [], panels, 1).model_dump(mode="json")
+    strip = write_strip(OfflineWriter(None, Settings()), "my cat Mittens vs the vacuum", [], panels, 1)
+    return strip.model_dump(mode="json")
 
 
 def test_an_answer_that_breaks_the_contract_says_what_to_fix():
@@ -63,7 +64,8 @@ def test_the_grammar_schema_compiles_and_takes_a_valid_strip(panels):
     answer = a_strip_answer(panels)
     for panel in answer["panels"]:  # the offline writer's boxes, onto the grammar's grid
         for staged in panel["cast"]:
-            staged["box"] = {key: round(max(1, round(value / UNIT_GRID)) * UNIT_GRID, 2) for key, value in staged["box"].items()}
+            box = staged["box"]
+            staged["box"] = {key: round(max(1, round(value / UNIT_GRID)) * UNIT_GRID, 2) for key, value in box.items()}
     jsonschema.validate(answer, schema)
 
 

@@ -25,7 +25,13 @@ def test_a_strip_job_files_one_page_and_its_panels_beside_the_gags(client):
     gag_job = client.post("/api/jobs", json={"request": "my dog giving a TED talk about squirrels", "size": "256x256"})
     strip_job = client.post(
         "/api/jobs",
-        json={"request": "my cat Mittens vs a giant ball of yarn", "panels": 3, "layout": "column", "seed": 4, "size": "320x320"},
+        json={
+            "request": "my cat Mittens vs a giant ball of yarn",
+            "panels": 3,
+            "layout": "column",
+            "seed": 4,
+            "size": "320x320",
+        },
     )
     assert gag_job.status_code == strip_job.status_code == 202, strip_job.text
     done = wait_for_job(client, strip_job.json()["id"])
@@ -41,7 +47,8 @@ def test_a_strip_job_files_one_page_and_its_panels_beside_the_gags(client):
     assert panel.size == (320, 320)
 
     reworded = client.post(
-        f"/api/gallery/{done['gag_id']}/reletter", json={"balloon": "1.1", "caption": "Quiet night. Too quiet.", "layout": "row"}
+        f"/api/gallery/{done['gag_id']}/reletter",
+        json={"balloon": "1.1", "caption": "Quiet night. Too quiet.", "layout": "row"},
     )
     assert reworded.status_code == 200, reworded.text
     assert reworded.json()["strip"]["panels"][0]["balloons"][0]["text"] == "Quiet night. Too quiet."

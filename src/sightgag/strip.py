@@ -48,7 +48,9 @@ class Character(_Model):
     name: WrittenText = Field(min_length=1, max_length=80, description="who or what, e.g. 'Mittens'")
     role: Role = Field(description="hero carries the joke, foil opposes or provokes it, extra fills the scene")
     subject: WrittenText | None = Field(
-        default=None, max_length=80, description="name of the user's personal subject this is (exactly as given), or null"
+        default=None,
+        max_length=80,
+        description="name of the user's personal subject this is (exactly as given), or null",
     )
     kind: WrittenText = Field(default="", max_length=40, description="what it is in one or two words: cat, person")
     appearance: WrittenText = Field(
@@ -70,7 +72,9 @@ class Line(_Model):
     """One speech balloon: who says it, and what."""
 
     speaker: WrittenText = Field(min_length=1, max_length=80, description="a cast member's name")
-    text: WrittenText = Field(min_length=1, max_length=MAX_BALLOON_CHARS, description=f"at most {MAX_BALLOON_WORDS} words")
+    text: WrittenText = Field(
+        min_length=1, max_length=MAX_BALLOON_CHARS, description=f"at most {MAX_BALLOON_WORDS} words"
+    )
 
     @field_validator("text")
     @classmethod

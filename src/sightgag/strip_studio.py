@@ -106,7 +106,8 @@ def make_strip(
 
 def rerender_strip(studio: Studio, original: Gag, progress: StudioProgress | None = None) -> Gag:
     """Paint a filed strip's panels again with its artist, seeds and size; file it as a new gag."""
-    artist = studio.artist if studio.backends.artist == original.artist else load_artist(original.artist, studio.settings)
+    same = studio.backends.artist == original.artist
+    artist = studio.artist if same else load_artist(original.artist, studio.settings)
     gag = original.model_copy(
         update={"id": new_gag_id(), "created": now_iso(), "parent": original.id, "timings": {}}, deep=True
     )
@@ -198,7 +199,9 @@ def paint_panels(
     """
     if not getattr(artist, "takes_reference_image", False) or len(concepts) < 2:
         return artist.paint(concepts, seeds=seeds, width=width, height=height, subjects=subjects, progress=progress)
-    first = artist.paint(concepts[:1], seeds=seeds[:1], width=width, height=height, subjects=subjects, progress=progress)
+    first = artist.paint(
+        concepts[:1], seeds=seeds[:1], width=width, height=height, subjects=subjects, progress=progress
+    )
     rest = artist.paint(
         concepts[1:],
         seeds=seeds[1:],
@@ -256,7 +259,9 @@ def _with_words(strip: Strip, balloon: str | None, text: str) -> Strip:
                 raise IndexError
             data["panels"][panel_number - 1]["balloons"][balloon_number - 1]["text"] = text
         except (ValueError, IndexError):
-            raise UsageError(f"no balloon {balloon!r}: give PANEL.BALLOON, e.g. 2.1 (`gallery show` lists them)") from None
+            raise UsageError(
+                f"no balloon {balloon!r}: give PANEL.BALLOON, e.g. 2.1 (`gallery show` lists them)"
+            ) from None
     try:
         return Strip.model_validate(data)
     except ValueError as error:

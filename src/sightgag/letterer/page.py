@@ -26,8 +26,9 @@ from sightgag.letterer.shapes import Rect, cast_rect, face_rect
 from sightgag.letterer.text import DrawnText, Setting, draw_block, min_legible_size
 from sightgag.strip import Panel, Strip, check_layout
 
-TITLE_SETTING = Setting(faces=(COMIC_NEUE_BOLD, SOURCE_SANS_BOLD, NOTO_SANS_CJK_BOLD, DEJAVU_SANS_BOLD), leading=1.1, upper=True)
-CAPTION_SETTING = Setting(faces=(COMIC_NEUE_BOLD, SOURCE_SANS_BOLD, NOTO_SANS_CJK_BOLD, DEJAVU_SANS_BOLD), leading=1.15)
+FACES = (COMIC_NEUE_BOLD, SOURCE_SANS_BOLD, NOTO_SANS_CJK_BOLD, DEJAVU_SANS_BOLD)  # as the balloons are lettered
+TITLE_SETTING = Setting(faces=FACES, leading=1.1, upper=True)
+CAPTION_SETTING = Setting(faces=FACES, leading=1.15)
 CAPTION_FILL = (255, 236, 150)  # the pale yellow of a narration box
 CAPTION_WIDTH = 0.5  # of the panel's width, at most
 CAPTION_SIZE = 0.042  # of the panel's short side, at most
@@ -290,4 +291,5 @@ def _moved_text(text: DrawnText, dx: int, dy: int) -> DrawnText:
     def move(box):
         return (box[0] + dx, box[1] + dy, box[2] + dx, box[3] + dy)
 
-    return DrawnText(text.text, text.lines, move(text.box), tuple(move(box) for box in text.line_boxes), text.size, text.outline)
+    lines = tuple(move(box) for box in text.line_boxes)
+    return DrawnText(text.text, text.lines, move(text.box), lines, text.size, text.outline)

@@ -162,7 +162,9 @@ def reletter_gag(gag_id: str, body: ReletterRequest, server: Server) -> dict:
     gag = _gag(server, gag_id)
     try:
         if body.layout is not None or body.balloon is not None:
-            relettered = server.studio.reletter_strip(gag.id, layout=body.layout, balloon=body.balloon, text=body.caption)
+            relettered = server.studio.reletter_strip(
+                gag.id, layout=body.layout, balloon=body.balloon, text=body.caption
+            )
         else:
             relettered = server.studio.reletter(gag.id, lettering=body.lettering, caption=body.caption)
     except Exception:

@@ -145,9 +145,10 @@ class OpenAICompatWriter:
             {"role": "system", "content": system_prompt()},
             {"role": "user", "content": user_prompt(request, subjects, n)},
         ]
-        concepts = self.ask(
-            conversation, schema, seed, lambda answer, reason: parse_concepts(answer, n, reason), reask_prompt, "concepts"
-        )
+        def parse(answer: str, finish_reason: str | None) -> list[Concept]:
+            return parse_concepts(answer, n, finish_reason)
+
+        concepts = self.ask(conversation, schema, seed, parse, reask_prompt, "concepts")
         return [link_subjects(concept, subjects) for concept in concepts[:n]]
 
     def write_strip(self, request: str, subjects: list[Subject], panels: int = 4, seed: int | None = None):

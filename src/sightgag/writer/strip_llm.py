@@ -26,7 +26,9 @@ from sightgag.writer.openai_compat import (
 from sightgag.writer.strip_brief import strip_reask_prompt, strip_system_prompt, strip_user_prompt
 
 
-def write_strip(writer: OpenAICompatWriter, request: str, subjects: list[Subject], panels: int, seed: int | None) -> Strip:
+def write_strip(
+    writer: OpenAICompatWriter, request: str, subjects: list[Subject], panels: int, seed: int | None
+) -> Strip:
     check_panels(panels)
     writer.served_model()
     conversation = [
@@ -34,9 +36,10 @@ def write_strip(writer: OpenAICompatWriter, request: str, subjects: list[Subject
         {"role": "user", "content": strip_user_prompt(request, subjects, panels)},
     ]
     schema = strip_provider_schema(writer.provider.schema_style, panels)
-    strip = writer.ask(
-        conversation, schema, seed, lambda answer, reason: parse_strip(answer, panels, reason), strip_reask_prompt, "strip"
-    )
+    def parse(answer: str, finish_reason: str | None) -> Strip:
+        return parse_strip(answer, panels, finish_reason)
+
+    strip = writer.ask(conversation, schema, seed, parse, strip_reask_prompt, "strip")
     return link_strip_subjects(strip, subjects)
 
 
@@ -76,16 +79,23 @@ def _names_as_cast(data: object) -> None:
     """Names that differ from a cast name only in case or spaces are that name (models write 'mittens')."""
     if not isinstance(data, dict) or not isinstance(data.get("cast"), list):
         return
-    names = {" ".join(str(m.get("name", "")).split()).casefold(): m.get("name") for m in data["cast"] if isinstance(m, dict)}
+    cast = [member for member in data["cast"] if isinstance(member, dict)]
+    names = {_folded(str(member.get("name", ""))): member.get("name") for member in cast}
     if data["cast"] and not any(isinstance(m, dict) and m.get("role") == "hero" for m in data["cast"]):
         if isinstance(data["cast"][0], dict):
             data["cast"][0]["role"] = "hero"
     for panel in data.get("panels") or []:
         if not isinstance(panel, dict):
             continue
-        for item, key in [*((s, "name") for s in panel.get("cast") or []), *((b, "speaker") for b in panel.get("balloons") or [])]:
+        named = [*((staged, "name") for staged in panel.get("cast") or [])]
+        named += [(line, "speaker") for line in panel.get("balloons") or []]
+        for item, key in named:
             if isinstance(item, dict) and isinstance(item.get(key), str):
-                item[key] = names.get(" ".join(item[key].split()).casefold(), item[key])
+                item[key] = names.get(_folded(item[key]), item[key])
+
+
+def _folded(name: str) -> str:
+    return " ".join(name.split()).casefold()
 
 
 def link_strip_subjects(strip: Strip, subjects: list[Subject]) -> Strip:
