@@ -114,3 +114,18 @@ def test_a_subjects_lora_applies_to_every_panel_in_the_one_call(tiny_flux_dir, l
 
     assert gag.strip.hero.subject == "Mittens"
     assert calls == [{"loras": ["Mittens"], "triggers": [["mttnsa6e"]] * 4}]
+
+
+def test_a_flux_strip_rerenders_bit_identically(tiny_flux_dir):
+    studio = Studio(writer="offline", artist=f"flux:{tiny_flux_dir}")
+    gag = studio.strip(MITTENS, panels=3, layout="column", seed=12, size=(256, 256))
+    again = studio.rerender(gag.id)
+
+    def pixels(path) -> np.ndarray:
+        with Image.open(path) as image:
+            return np.asarray(image.convert("RGB"))
+
+    assert again.parent == gag.id and again.seed == gag.seed and again.strip == gag.strip
+    for before, after in zip([*gag.renders, *gag.images], [*again.renders, *again.images], strict=True):
+        assert np.array_equal(pixels(before), pixels(after))
+    assert not np.array_equal(pixels(gag.renders[0]), pixels(gag.renders[1]))  # each panel its own seed

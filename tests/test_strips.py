@@ -239,3 +239,15 @@ def test_the_command_line_makes_shows_and_refuses_strips(tmp_path):
     for args, message in ((("--panels", "5"), "3 or 4"), (("--layout", "diagonal"), "layout")):
         refused = sightgag("strip", REQUESTS[2], *args, "--writer", "offline", "--artist", "sketch", home=tmp_path)
         assert refused.returncode == 2 and message in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("lettering", ("balloon", "caption"))
+def test_a_long_punchline_lands_in_the_last_panel_whatever_its_length(lettering):
+    concept = OfflineWriter(None, Settings()).write(REQUESTS[0], [], seed=1)[0]
+    longest = " ".join(["meow"] * 19) + " purrfect."  # 20 words, as long as a gag's caption may be
+    concept.caption = concept.caption.model_copy(update={"text": longest, "lettering": lettering})
+    strip = plan_strip([concept], 3, seed=1)
+    last = strip.panels[-1]
+    assert last.caption == longest and not last.balloons  # too long for a balloon: the caption box holds it
+    gag = Studio(writer="offline", artist="sketch").strip(REQUESTS[0], strip=strip, panels=3, seed=1)
+    assert [c.text.text for c in lettered_page(gag).captions][-1] == longest

@@ -18,6 +18,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from sightgag.concept import (
+    MAX_CAPTION_CHARS,
     MAX_SIGN_CHARS,
     Box,
     Caption,
@@ -96,8 +97,9 @@ class Panel(_Model):
     balloons: list[Line] = Field(
         default_factory=list, max_length=MAX_BALLOONS, description="dialogue in reading order; none for a silent panel"
     )
+    # As long as a single panel's caption may be: a gag's punchline can become a strip's last caption box.
     caption: WrittenText | None = Field(
-        default=None, max_length=MAX_BALLOON_CHARS, description="narration in a box at the panel's corner, or null"
+        default=None, max_length=MAX_CAPTION_CHARS, description="narration in a box at the panel's corner, or null"
     )
     sign_text: WrittenText | None = Field(default=None, max_length=MAX_SIGN_CHARS)
 

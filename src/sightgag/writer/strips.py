@@ -15,7 +15,16 @@ import zlib
 from collections.abc import Sequence
 
 from sightgag.concept import Box, Concept, Device
-from sightgag.strip import Character, Line, Panel, Staging, Strip, check_panels
+from sightgag.strip import (
+    MAX_BALLOON_CHARS,
+    MAX_BALLOON_WORDS,
+    Character,
+    Line,
+    Panel,
+    Staging,
+    Strip,
+    check_panels,
+)
 from sightgag.subjects import Subject
 from sightgag.writer.base import Writer
 from sightgag.writer.grammar import singular
@@ -169,7 +178,8 @@ def _punchline_panel(concept: Concept, members) -> Panel:
     said = concept.caption
     balloons, caption = [], said.text
     names = {member.name for member in members}
-    if said.lettering == "balloon" and (said.speaker or concept.hero.name) in names:
+    fits_a_balloon = len(said.text) <= MAX_BALLOON_CHARS and len(said.text.split()) <= MAX_BALLOON_WORDS
+    if said.lettering == "balloon" and fits_a_balloon and (said.speaker or concept.hero.name) in names:
         balloons, caption = [Line(speaker=said.speaker or concept.hero.name, text=said.text)], None
     return Panel(
         beat="punchline",
