@@ -251,3 +251,17 @@ def test_a_long_punchline_lands_in_the_last_panel_whatever_its_length(lettering)
     assert last.caption == longest and not last.balloons  # too long for a balloon: the caption box holds it
     gag = Studio(writer="offline", artist="sketch").strip(REQUESTS[0], strip=strip, panels=3, seed=1)
     assert [c.text.text for c in lettered_page(gag).captions][-1] == longest
+
+
+def test_words_a_balloon_cannot_hold_are_refused_and_the_page_is_kept():
+    studio = Studio(writer="offline", artist="sketch")
+    gag = studio.strip(REQUESTS[2], panels=3, seed=6)
+    page = pixels(gag.images[0])
+    with pytest.raises(UsageError, match="at most 16"):
+        studio.reletter_strip(gag.id, balloon="1.1", text=" ".join(["honk"] * 17))
+    with pytest.raises(UsageError, match="control"):
+        studio.reletter_strip(gag.id, balloon="1.1", text="honk\x1b[31m")
+    kept = studio.gallery.get(gag.id)
+    assert kept.strip == gag.strip and np.array_equal(pixels(kept.images[0]), page)
+    punchline = "Seventeen words in a caption box are fine: " + " ".join(["honk"] * 10)
+    assert studio.reletter(gag.id, caption=punchline).strip.panels[-1].caption == punchline

@@ -23,7 +23,8 @@ from sightgag.errors import UsageError
 from sightgag.gag import Gag
 from sightgag.gallery import new_gag_id, now_iso
 from sightgag.hygiene import clean_text
-from sightgag.strip import MAX_BALLOON_CHARS, Strip, check_layout, check_panels
+from sightgag.concept import MAX_CAPTION_CHARS
+from sightgag.strip import Strip, check_layout, check_panels
 from sightgag.subjects import Subject
 from sightgag.writer.base import Writer
 from sightgag.writer.request import clean_request
@@ -135,7 +136,8 @@ def reletter_strip(
     if balloon is not None and text is None:
         raise UsageError("--balloon needs --caption: the words the balloon should say")
     if text is not None:
-        text = clean_text(text, what="the balloon", max_chars=MAX_BALLOON_CHARS, empty_hint="give the words to letter")
+        # As long as a caption box may hold; a balloon's own limit is the Strip's to enforce (below).
+        text = clean_text(text, what="the words", max_chars=MAX_CAPTION_CHARS, empty_hint="give the words to letter")
         strip = _with_words(strip, balloon, text)
     renders = [_load(path) for path in gag.renders]
     lettered = _letter(renders, strip, layout or gag.layout or "row", gag)
@@ -265,7 +267,7 @@ def _with_words(strip: Strip, balloon: str | None, text: str) -> Strip:
     try:
         return Strip.model_validate(data)
     except ValueError as error:
-        raise UsageError(f"bad balloon text: {error.errors()[0]['msg']}") from None  # type: ignore[attr-defined]
+        raise UsageError(f"bad words for the strip: {error.errors()[0]['msg']}") from None  # type: ignore[attr-defined]
 
 
 def _load(path) -> Image.Image:
