@@ -265,3 +265,12 @@ def test_words_a_balloon_cannot_hold_are_refused_and_the_page_is_kept():
     assert kept.strip == gag.strip and np.array_equal(pixels(kept.images[0]), page)
     punchline = "Seventeen words in a caption box are fine: " + " ".join(["honk"] * 10)
     assert studio.reletter(gag.id, caption=punchline).strip.panels[-1].caption == punchline
+
+
+def test_panels_too_small_for_their_words_say_to_paint_them_larger():
+    from sightgag.letterer.page import letter_strip
+
+    strip = offline_strip(REQUESTS[0], 3)
+    tiny = [Image.new("RGB", (96, 96), "white")] * 3  # as small as an artist may paint: 64 px and up
+    with pytest.raises(UsageError, match="use a larger --size"):
+        letter_strip(tiny, strip, "row")

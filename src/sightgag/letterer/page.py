@@ -202,9 +202,14 @@ def _caption_box(image: Image.Image, index: int, text: str, keep_off: list[Rect]
     try:
         block = fit(text, CAPTION_SETTING, CAPTION_WIDTH * width, 0.3 * height, max_size=max_size, min_size=min_size)
     except CaptionTooLongError:
-        block = fit(
-            text, CAPTION_SETTING, 0.9 * width, 0.4 * height, max_size=max_size, min_size=min_size, max_lines=5
-        )
+        try:  # a long punchline takes a box across the panel rather than tiny type
+            block = fit(
+                text, CAPTION_SETTING, 0.9 * width, 0.4 * height, max_size=max_size, min_size=min_size, max_lines=5
+            )
+        except CaptionTooLongError:
+            raise CaptionTooLongError(
+                f"a {width}x{height} panel has no room for the caption box {text!r}: use a larger --size"
+            ) from None
     pad = CAPTION_PAD * block.size
     box_w, box_h = block.width + 2 * pad, block.height + 2 * pad
     inset = max(3, round(BORDER * min(width, height) * 2))
