@@ -62,6 +62,9 @@ def test_a_strip_job_files_one_page_and_its_panels_beside_the_gags(client):
     assert kinds[done["gag_id"]] and kinds[wait_for_job(client, gag_job.json()["id"])["gag_id"]] is False
 
 
-def test_a_strip_of_five_panels_is_refused(client):
+def test_a_strip_of_five_panels_or_of_given_concepts_is_refused(client):
     response = client.post("/api/jobs", json={"request": "my cat", "panels": 5})
     assert response.status_code == 422 and "panels" in response.text
+    concept = client.post("/api/concepts", json={"request": "my cat", "n": 1}).json()["concepts"][0]
+    response = client.post("/api/jobs", json={"request": "my cat", "panels": 3, "concepts": [concept]})
+    assert response.status_code == 422 and "not both" in response.text

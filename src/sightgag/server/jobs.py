@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from sightgag.bounds import SEED_LIMIT, parse_size
 from sightgag.concept import Concept, Lettering
@@ -125,6 +125,12 @@ class JobRequest(BaseModel):
     @classmethod
     def _size(cls, size: str | None) -> str | None:
         return None if size is None else check_size(size)
+
+    @model_validator(mode="after")
+    def _strip_or_concepts(self) -> JobRequest:
+        if self.panels and self.concepts:
+            raise ValueError("a strip is written from the request, beat by beat: send panels or concepts, not both")
+        return self
 
     def dimensions(self) -> tuple[int, int] | None:
         if self.size is None:
