@@ -7,9 +7,10 @@
 
 from sightgag.concept import Concept
 from sightgag.gag import Gag
+from sightgag.strip import Strip
 from sightgag.subjects import Subject
 
-__all__ = ["Concept", "Gag", "Studio", "Subject"]
+__all__ = ["Concept", "Gag", "Strip", "Studio", "Subject"]
 
 
 def __getattr__(name: str):

@@ -225,6 +225,58 @@ def _say_clip(clip: dict) -> None:
 
 
 @app.command()
+def strip(
+    request: Annotated[str, typer.Argument(help='the story, e.g. "my cat Mittens vs the vacuum cleaner"')],
+    panels: Annotated[int, typer.Option(help="3 or 4 panels")] = 4,
+    layout: Annotated[str, typer.Option(help="row, grid (2 columns) or column (for phones)")] = "row",
+    subject: Annotated[list[str], typer.Option("--subject", "-s", help="a personal subject in the strip (repeatable)")] = [],
+    writer: WriterOption = None,
+    artist: ArtistOption = None,
+    seed: Annotated[Optional[int], typer.Option(help="seed for reproducible results (panel i gets seed + i)")] = None,
+    size: Annotated[Optional[str], typer.Option(help="WIDTHxHEIGHT of each panel, default 512x512")] = None,
+    out_dir: Annotated[Optional[Path], typer.Option("--out", help="also copy the page into this folder")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Write, paint and letter a comic strip of 3 or 4 panels with the same cast, and file it."""
+    from sightgag.bounds import check_seed
+    from sightgag.strip import check_layout, check_panels
+
+    parsed_size = _parse_size(size)
+    check_panels(panels)
+    check_layout(layout)
+    if seed is not None:
+        check_seed(seed)
+    if out_dir is not None:
+        _check_out_dir(out_dir)
+    studio = _studio(writer, artist)
+    _say_backends(studio, as_json)
+    with _ProgressBars(enabled=not as_json and sys.stderr.isatty()) as bars:
+        gag = studio.strip(request, subjects=subject, panels=panels, layout=layout, seed=seed, size=parsed_size, progress=bars)
+    images = [str(path) for path in gag.images]
+    if out_dir is not None:
+        images = _copy_out(gag, out_dir)
+    if as_json:
+        summary = gag.summary()
+        summary["images"] = images
+        print(json.dumps(summary, ensure_ascii=False))
+        return
+    _print_strip(gag)
+    out.print(_line(f"  {images[0]}", style="cyan"))
+    out.print(_line(f"strip {gag.id} · seed {gag.seed} · {gag.timings.get('total', 0):.1f} s", style="dim"))
+
+
+def _print_strip(gag) -> None:
+    """The strip as a script: each panel's beat, then who says what."""
+    out.print(_line((gag.strip.title, "bold"), "  ", (f"({gag.strip.device.value}, {len(gag.strip.panels)} panels)", "dim")))
+    for number, panel in enumerate(gag.strip.panels, 1):
+        out.print(_line((f"  {number}. {panel.beat}", "bold"), f"  {panel.moment}"))
+        if panel.caption:
+            out.print(_line("     [box] ", (panel.caption, "italic")))
+        for index, line in enumerate(panel.balloons, 1):
+            out.print(_line(f"     {number}.{index} {line.speaker}: ", (line.text, "italic")))
+
+
+@app.command()
 def concept(
     request: Annotated[str, typer.Argument(help="what you want")],
     subject: Annotated[list[str], typer.Option("--subject", "-s", help="a personal subject (repeatable)")] = [],
@@ -271,7 +323,8 @@ def gallery_list(
         return
     table = Table("id", "caption", "artist", "images")
     for gag in gags:
-        table.add_row(_line(gag.id), _line(gag.concept.caption.text), _line(gag.artist), str(len(gag.images)))
+        caption = f"[strip] {gag.strip.title}" if gag.strip else gag.concept.caption.text
+        table.add_row(_line(gag.id), _line(caption), _line(gag.artist), str(len(gag.images)))
     out.print(table)
 
 
@@ -287,6 +340,14 @@ def gallery_show(gag_id: Annotated[str, typer.Argument(help="a gag id or a uniqu
     clips = ClipShelf(settings.home).list(gag.id)
     if as_json:
         print(json.dumps({**gag.summary(), "clips": clips}, ensure_ascii=False))
+        return
+    if gag.strip is not None:
+        out.print(_line(f"strip {gag.id}   layout: {gag.layout}"))
+        out.print(_line(f"request:  {gag.request}"))
+        _print_strip(gag)
+        out.print(_line(f"writer:   {gag.writer}   artist: {gag.artist}   seed: {gag.seed}   panel: {gag.width}x{gag.height}"))
+        for path in gag.images:
+            out.print(_line(f"  {path}", style="cyan"))
         return
     out.print(_line((gag.concept.title, "bold"), f"  {gag.id}"))
     out.print(_line(f"request:  {gag.request}"))
@@ -318,11 +379,17 @@ def gallery_rerender(gag_id: Annotated[str, typer.Argument(help="a gag id or a u
 def gallery_reletter(
     gag_id: Annotated[str, typer.Argument(help="a gag id or a unique prefix")],
     lettering: Annotated[Optional[str], typer.Option(help="meme, caption, balloon, label or none")] = None,
-    caption: Annotated[Optional[str], typer.Option(help="new caption text")] = None,
+    caption: Annotated[Optional[str], typer.Option(help="new caption text (for a strip: the words of --balloon)")] = None,
+    layout: Annotated[Optional[str], typer.Option(help="a strip's page: row, grid or column")] = None,
+    balloon: Annotated[Optional[str], typer.Option(help="a strip's balloon PANEL.N to reword with --caption, e.g. 2.1")] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Letter a gag again without painting it again."""
-    gag = _studio("offline", "sketch").reletter(gag_id, lettering=lettering, caption=caption)
+    """Letter a gag (or a strip's page) again without painting it again."""
+    studio = _studio("offline", "sketch")
+    if layout is not None or balloon is not None:
+        gag = studio.reletter_strip(gag_id, layout=layout, balloon=balloon, text=caption)
+    else:
+        gag = studio.reletter(gag_id, lettering=lettering, caption=caption)
     _print_gag_paths(gag, as_json)
 
 

@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from sightgag.concept import Box, Concept
 from sightgag.editor.record import EditorRecord
+from sightgag.strip import Strip
 
 
 class Gag(BaseModel):
@@ -35,6 +36,9 @@ class Gag(BaseModel):
     height: int
     lettering: str | None = None
     parent: str | None = Field(default=None, description="the gag this one re-renders, if any")
+    # A comic strip is filed as one gag: `concepts` and `renders` are its panels, `images` its page.
+    strip: Strip | None = Field(default=None, description="the whole strip, when this gag is one")
+    layout: str | None = Field(default=None, description="a strip's page layout: row, grid or column")
     timings: dict[str, float] = Field(default_factory=dict)
     editor: EditorRecord | None = Field(default=None, description="the ranking, punch-up and picture checks")
 
@@ -62,4 +66,5 @@ class Gag(BaseModel):
             "created": self.created,
             "parent": self.parent,
             "editor": self.editor.model_dump(mode="json") if self.editor else None,
+            **({"strip": self.strip.model_dump(mode="json"), "layout": self.layout} if self.strip else {}),
         }

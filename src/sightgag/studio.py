@@ -26,6 +26,7 @@ from sightgag.gag import Gag
 from sightgag.gallery import Gallery, new_gag_id, now_iso
 from sightgag.hygiene import clean_text
 from sightgag.settings import Settings
+from sightgag.strip import Strip
 from sightgag.subjects import Subject
 from sightgag.subjects.library import SubjectLibrary
 from sightgag.writer import Writer, load_writer
@@ -345,9 +346,48 @@ class Studio:
             report("filing", 1, 1)
         return gags
 
+    def strip(
+        self,
+        request: str,
+        *,
+        subjects: Sequence[Subject | str] = (),
+        panels: int = 4,
+        layout: str = "row",
+        seed: int | None = None,
+        size: tuple[int, int] | None = None,
+        strip: Strip | None = None,
+        progress: StudioProgress | None = None,
+    ) -> Gag:
+        """Write, paint, letter and file a comic strip of `panels` panels (size is per panel), as one gag.
+
+        Its `strip` is the whole Strip, `renders` its panels, `images` its one lettered page. Pass `strip`
+        to paint exactly that one; the writer is then skipped. Panel i is painted with seed + i.
+        """
+        from sightgag.strip_studio import make_strip
+
+        return make_strip(
+            self, request, subjects=subjects, panels=panels, layout=layout, seed=seed, size=size, strip=strip,
+            progress=progress,
+        )[0]
+
+    def reletter_strip(
+        self, gag_id: str, *, layout: str | None = None, balloon: str | None = None, text: str | None = None
+    ) -> Gag:
+        """Set a filed strip's page again: another layout, or balloon "P.N" (or the punchline) saying `text`."""
+        from sightgag.strip_studio import reletter_strip
+
+        gag = self.gallery.get(gag_id)
+        if gag.strip is None:
+            raise UsageError(f"gag {gag.id} is not a strip: use `sightgag gallery reletter` with --lettering")
+        return reletter_strip(self, gag, layout=layout, balloon=balloon, text=text)
+
     def rerender(self, gag_id: str, *, progress: StudioProgress | None = None) -> Gag:
         """Paint a gag's concepts again with its artist, seed and size, and file the result as a new gag."""
         original = self.gallery.get(gag_id)
+        if original.strip is not None:
+            from sightgag.strip_studio import rerender_strip
+
+            return rerender_strip(self, original, progress)
         artist = self.artist if self.backends.artist == original.artist else load_artist(original.artist, self.settings)
         gag = original.model_copy(
             update={"id": new_gag_id(), "created": now_iso(), "parent": original.id, "timings": {}}, deep=True
@@ -363,6 +403,10 @@ class Studio:
         if lettering is not None:
             check_lettering(lettering)
         gag = self.gallery.get(gag_id)
+        if gag.strip is not None:
+            if lettering is not None:
+                raise UsageError("a strip is lettered as a strip: change its layout or a balloon instead")
+            return self.reletter_strip(gag.id, text=caption)
         concepts = gag.concepts
         if caption is not None:
             # Validate through the Concept, so a 40-word caption is refused here as anywhere else.

@@ -13,6 +13,13 @@ from sightgag.subjects import Subject
 # Called as progress(done, total) while painting, for progress bars and server events.
 Progress = Callable[[int, int], None]
 
+# What an artist that paints from a reference picture (Kontext) is told when the reference is a strip's
+# first panel rather than a subject's photo: carry the characters over, change the moment.
+CARRY_OVER = (
+    "Keep every character exactly as in this picture (faces, markings, colours, clothes and props) "
+    "and show the next moment:"
+)
+
 
 @dataclass
 class Painting:

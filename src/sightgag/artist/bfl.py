@@ -31,7 +31,7 @@ from pathlib import Path
 import httpx
 from PIL import Image, UnidentifiedImageError
 
-from sightgag.artist.base import Painting, Progress, reference_subject
+from sightgag.artist.base import CARRY_OVER, Painting, Progress, reference_subject
 from sightgag.artist.prompt import describe
 from sightgag.concept import Concept
 from sightgag.errors import SightgagError, UsageError
@@ -152,8 +152,12 @@ class BflArtist:
         height: int,
         subjects: list[Subject] = (),
         progress: Progress | None = None,
+        reference: Image.Image | None = None,
     ) -> Painting:
         """Paint each concept once, one BFL task after another; image i uses seeds[i].
+
+        A Kontext model paints a concept without a subject photo from `reference` when one is given
+        (a strip's first panel, so its characters carry over).
 
         `details` holds the model, endpoint, requested size and what was sent for it (width and height,
         or aspect_ratio), then one entry per image in request_ids, seeds, prompts, references (the
@@ -180,13 +184,13 @@ class BflArtist:
         # that drops the key when the request is not for BFL's API: httpx itself strips only Authorization.
         with httpx.Client(follow_redirects=True, event_hooks={"request": [self._drop_key_off_bfl]}) as client:
             for index, concept in enumerate(concepts):
-                body, reference = self._body(concept, seeds[index], shape, subjects)
+                body, sent = self._body(concept, seeds[index], shape, subjects, reference)
                 image, request_id, polls = self._render(client, key, body)
                 images.append(image)
                 details["request_ids"].append(request_id)
                 details["seeds"].append(seeds[index])
                 details["prompts"].append(body["prompt"])
-                details["references"].append(reference)
+                details["references"].append(sent)
                 details["polls"].append(polls)
                 details["sizes"].append(list(image.size))
                 if progress:
@@ -201,8 +205,14 @@ class BflArtist:
             return {"width": api_width, "height": api_height}
         return {"aspect_ratio": aspect_ratio(width, height)}
 
-    def _body(self, concept: Concept, seed: int, shape: dict, subjects: list[Subject]) -> tuple[dict, str | None]:
-        """The JSON body for one picture, and the reference photo it sends (or None)."""
+    @property
+    def takes_reference_image(self) -> bool:
+        return self.endpoint.takes_reference
+
+    def _body(
+        self, concept: Concept, seed: int, shape: dict, subjects: list[Subject], given: Image.Image | None = None
+    ) -> tuple[dict, str | None]:
+        """The JSON body for one picture, and the reference it sends: a photo's path, "given", or None."""
         description = describe(concept, subjects)
         body: dict = {"prompt": description, "seed": seed, **shape, **dict(self.endpoint.extra)}
         reference = None
@@ -216,6 +226,12 @@ class BflArtist:
                 # Kontext edits the photo it is given, so the prompt is an instruction, not a caption.
                 part = "the hero of this scene" if member.role == "hero" else f"{member.name} in this scene"
                 body["prompt"] = f"Make this {kind} {part}: {description}"
+            elif given is not None:
+                buffer = io.BytesIO()
+                given.convert("RGB").save(buffer, format="PNG")
+                body["input_image"] = base64.b64encode(buffer.getvalue()).decode("ascii")
+                body["prompt"] = f"{CARRY_OVER} {description}"
+                reference = "given"
         body.update(
             prompt_upsampling=False,  # the writer's words are the joke; BFL must not rewrite them
             safety_tolerance=SAFETY_TOLERANCE,

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 
 from PIL import Image, UnidentifiedImageError
 
-from sightgag.artist.base import Painting, Progress, reference_subject
+from sightgag.artist.base import CARRY_OVER, Painting, Progress, reference_subject
 from sightgag.artist.flux import PAINTING_LOCK, FluxArtist, ModelSource, check_batch, check_size, prepare_vae
 from sightgag.artist.prompt import FluxPrompt, compile_prompt
 from sightgag.concept import CastMember, Concept
@@ -116,6 +116,8 @@ class KontextArtist:
         pipe.set_progress_bar_config(disable=True)
         return pipe
 
+    takes_reference_image = True  # paint(reference=...) carries a strip's first panel over to the others
+
     def check(self, width: int, height: int) -> None:
         """Refuse now what painting would refuse: a size Kontext cannot paint."""
         check_size(width, height)
@@ -129,8 +131,13 @@ class KontextArtist:
         height: int,
         subjects: Sequence[Subject] = (),
         progress: Progress | None = None,
+        reference: Image.Image | None = None,
     ) -> Painting:
-        """Paint each concept once, image i from seeds[i], around its subject's photo where there is one."""
+        """Paint each concept once, image i from seeds[i], around its subject's photo where there is one.
+
+        `reference` is the picture to paint the others from (a strip's first panel, so its characters
+        carry over); a subject's photo still comes first.
+        """
         import torch
 
         check_batch(concepts, seeds, width, height)
@@ -143,8 +150,17 @@ class KontextArtist:
 
         for index, (concept, seed) in enumerate(zip(concepts, seeds)):
             found = reference_subject(concept, subjects)
-            prompt = self._prompt(pipe, concept, found, subjects)
-            reference = _load_reference(found[1].photos[0], self.reference_area) if found else None
+            if found:
+                start = _load_reference(found[1].photos[0], self.reference_area)
+                instruction = edit_instruction(*found)
+            elif reference is not None:
+                start = reference.convert("RGB").resize(
+                    reference_shape(reference.size, self.reference_area), Image.Resampling.LANCZOS
+                )
+                instruction = CARRY_OVER
+            else:
+                start, instruction = None, ""
+            prompt = self._prompt(pipe, concept, instruction, subjects)
 
             def report_step(pipe, step: int, timestep, tensors: dict, done: int = index * self.steps) -> dict:
                 if progress is not None:
@@ -155,7 +171,7 @@ class KontextArtist:
                 prepare_vae(pipe.vae, width, height)
                 try:
                     result = pipe(
-                        image=reference,
+                        image=start,
                         prompt=prompt.clip,
                         prompt_2=prompt.t5,
                         width=width,
@@ -175,8 +191,8 @@ class KontextArtist:
                     raise SightgagError(advice) from None
             images.append(result.images[0])
             prompts.append(prompt)
-            references.append(str(found[1].photos[0]) if found else None)
-            reference_sizes.append(list(reference.size) if reference else None)
+            references.append(str(found[1].photos[0]) if found else ("given" if start is not None else None))
+            reference_sizes.append(list(start.size) if start is not None else None)
 
         weights = self.weights
         details = {
@@ -207,12 +223,11 @@ class KontextArtist:
         self,
         pipe: FluxKontextPipeline,
         concept: Concept,
-        found: tuple[CastMember, Subject] | None,
+        instruction: str,
         subjects: Sequence[Subject],
     ) -> FluxPrompt:
         """The scene prompts, fitted to both encoders; with a reference, the T5 one opens with the edit."""
         t5 = pipe.tokenizer_2
-        instruction = edit_instruction(*found) if found else ""
         # The instruction comes first and is never cut, so the scene gets what is left of T5's budget.
         reserved = len(t5(instruction, verbose=False)["input_ids"]) if instruction else 0
         scene = compile_prompt(

@@ -8,7 +8,7 @@ distance from the speaker's head, sitting below it, and smaller lettering.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,6 +40,10 @@ GRID = 17  # positions tried across and down
 FACE_COST, SIGN_COST, BODY_COST, BELOW_COST, SMALL_COST = 50.0, 50.0, 2.0, 1.0, 0.6
 
 
+# extra(xs, ys, radius_x, radius_y): a further cost over the grid of centres (a strip keeps reading order with it).
+ExtraCost = Callable[[np.ndarray, np.ndarray, float, float], np.ndarray]
+
+
 @dataclass(frozen=True)
 class Balloon:
     center: tuple[float, float]
@@ -60,10 +64,10 @@ def letter_balloon(image: Image.Image, concept: Concept, text: str, keep_clear: 
     speaker_face = face_rect(cast_rect(speaker.box, lettered))
     signs = [cast_rect(box, lettered) for box in keep_clear]
 
-    balloon = _place_balloon(lettered, text, speaker_face, faces, bodies, signs)
+    balloon = place_balloon(lettered, text, speaker_face, faces, bodies, signs)
     outline = max(2, round(balloon.block.size * OUTLINE))
-    tail = _tail(balloon, speaker_face, gap=0.015 * min(lettered.size))
-    _draw_balloon(lettered, balloon, tail, outline)
+    tail = balloon_tail(balloon, speaker_face, gap=0.015 * min(lettered.size))
+    draw_balloon(lettered, balloon, tail, outline)
 
     center_x, center_y = balloon.center
     drawn = draw_block(
@@ -72,8 +76,14 @@ def letter_balloon(image: Image.Image, concept: Concept, text: str, keep_clear: 
     return Lettered(lettered, "balloon", [drawn])
 
 
-def _place_balloon(
-    image: Image.Image, text: str, speaker_face: Rect, faces: list[Rect], bodies: list[Rect], signs: list[Rect]
+def place_balloon(
+    image: Image.Image,
+    text: str,
+    speaker_face: Rect,
+    faces: list[Rect],
+    bodies: list[Rect],
+    signs: list[Rect],
+    extra: ExtraCost | None = None,
 ) -> Balloon:
     """The best-scoring balloon over every size from the largest down to the minimum legible one."""
     width, height = image.size
@@ -87,7 +97,7 @@ def _place_balloon(
             if (block.size, block.lines) in tried:
                 continue
             tried.add((block.size, block.lines))
-            balloon = _best_position(image, block, speaker_face, faces, bodies, signs, max_size)
+            balloon = _best_position(image, block, speaker_face, faces, bodies, signs, max_size, extra)
             if balloon is not None and (best is None or balloon.cost < best.cost):
                 best = balloon
         if size <= min_size:
@@ -143,6 +153,7 @@ def _best_position(
     bodies: list[Rect],
     signs: list[Rect],
     max_size: int,
+    extra: ExtraCost | None = None,
 ) -> Balloon | None:
     """The cheapest spot for a balloon holding `block`, over a grid of centres (None if it cannot fit)."""
     width, height = image.size
@@ -183,13 +194,15 @@ def _best_position(
         + BELOW_COST * below
         + SMALL_COST * smaller
     )
+    if extra is not None:
+        cost = cost + extra(xs, ys, radius_x, radius_y)
     i, j = np.unravel_index(np.argmin(cost), cost.shape)
     return Balloon(
         (float(xs[i, 0]), float(ys[0, j])), (radius_x, radius_y), block, float(cost[i, j]), bool(face_cover[i, j] > 0)
     )
 
 
-def _tail(balloon: Balloon, speaker_face: Rect, gap: float) -> list[tuple[float, float]]:
+def balloon_tail(balloon: Balloon, speaker_face: Rect, gap: float) -> list[tuple[float, float]]:
     """A curved wedge from inside the balloon towards the speaker's face, stopping just short of it."""
     center_x, center_y = balloon.center
     radius_x, radius_y = balloon.radii
@@ -251,7 +264,7 @@ def _bezier(start, control, end, steps: int = 12) -> list[tuple[float, float]]:
     return points
 
 
-def _draw_balloon(image: Image.Image, balloon: Balloon, tail: list[tuple[float, float]], outline: int) -> None:
+def draw_balloon(image: Image.Image, balloon: Balloon, tail: list[tuple[float, float]], outline: int) -> None:
     center_x, center_y = balloon.center
     radius_x, radius_y = balloon.radii
     ellipse = Rect(center_x - radius_x, center_y - radius_y, center_x + radius_x, center_y + radius_y)

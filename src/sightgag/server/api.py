@@ -32,6 +32,7 @@ from sightgag.letterer import STYLES
 from sightgag.server.jobs import Job, JobRequest, Repeat
 from sightgag.server.security import api_key_scheme
 from sightgag.server.state import Server, ServerState
+from sightgag.strip import Layout
 from sightgag.studio import MAX_N
 from sightgag.subjects import Subject
 from sightgag.subjects.library import clean_name
@@ -74,6 +75,9 @@ class ConceptsResponse(BaseModel):
 class ReletterRequest(_Body):
     lettering: Lettering | None = None
     caption: str | None = Field(default=None, min_length=1, max_length=160)
+    # A strip's page: another layout, or balloon "PANEL.N" saying `caption`.
+    layout: Layout | None = None
+    balloon: str | None = Field(default=None, pattern=r"^\d\.\d$", description="a strip's balloon, e.g. 2.1")
 
 
 class SubjectEdit(_Body):
@@ -162,7 +166,12 @@ def reletter_gag(gag_id: str, body: ReletterRequest, server: Server) -> dict:
     """Letter a gag again in another style or with another caption; its image URLs then show the new lettering."""
     gag = _gag(server, gag_id)
     try:
-        relettered = server.studio.reletter(gag.id, lettering=body.lettering, caption=body.caption)
+        if body.layout is not None or body.balloon is not None:
+            relettered = server.studio.reletter_strip(
+                gag.id, layout=body.layout, balloon=body.balloon, text=body.caption
+            )
+        else:
+            relettered = server.studio.reletter(gag.id, lettering=body.lettering, caption=body.caption)
     except Exception:
         _gag(server, gag.id)  # deleted while it was being lettered (its files vanished): 404
         raise

@@ -25,11 +25,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from sightgag.bounds import SEED_LIMIT, parse_size
 from sightgag.concept import Concept, Lettering
 from sightgag.errors import UsageError
+from sightgag.strip import Layout
 from sightgag.studio import MAX_N
 
 Status = Literal["queued", "running", "done", "failed"]
@@ -119,11 +120,21 @@ class JobRequest(BaseModel):
     candidates: int | None = Field(default=None, ge=1, le=8, description="concepts drafted for the editor to rank")
     punch_up: bool = Field(default=False, description="an LLM editor rewrites the kept captions once")
     retries: int | None = Field(default=None, ge=0, le=5, description="repaints of a picture that fails a check")
+    panels: Literal[3, 4] | None = Field(
+        default=None, description="make a comic strip of this many panels instead of a gag (size is per panel)"
+    )
+    layout: Layout = Field(default="row", description="a strip's page: row, grid (2 columns) or column")
 
     @field_validator("size")
     @classmethod
     def _size(cls, size: str | None) -> str | None:
         return None if size is None else check_size(size)
+
+    @model_validator(mode="after")
+    def _strip_or_concepts(self) -> JobRequest:
+        if self.panels and self.concepts:
+            raise ValueError("a strip is written from the request, beat by beat: send panels or concepts, not both")
+        return self
 
     def dimensions(self) -> tuple[int, int] | None:
         if self.size is None:
@@ -132,6 +143,8 @@ class JobRequest(BaseModel):
         return int(width), int(height)
 
     def image_count(self) -> int:
+        if self.panels:
+            return self.panels
         return len(self.concepts) if self.concepts else self.n
 
 

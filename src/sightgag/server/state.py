@@ -15,6 +15,7 @@ from sightgag.server.jobs import Job, JobQueue, JobRequest, Repeat
 from sightgag.server.settings import ServerSettings
 from sightgag.server.worker import Worker, batch_key
 from sightgag.settings import Settings
+from sightgag.strip_studio import DEFAULT_PANEL_SIZE
 from sightgag.studio import DEFAULT_SIZE, Studio
 from sightgag.writer.request import clean_request
 
@@ -49,7 +50,7 @@ class ServerState:
         request = clean_request(params.request)
         writer = self.backends.writer_spec(params.writer)
         artist = self.backends.artist_spec(params.artist)
-        size = params.dimensions() or DEFAULT_SIZE
+        size = params.dimensions() or (DEFAULT_PANEL_SIZE if params.panels else DEFAULT_SIZE)
         for name in params.subjects:
             self.studio.subjects.get(name)
         # Built now, once: a missing key, an unknown model or a size the artist cannot paint answers
@@ -60,7 +61,9 @@ class ServerState:
             update={"request": request, "writer": writer, "artist": artist, "size": f"{size[0]}x{size[1]}"}
         )
         cast = [*params.subjects, *(subject.name for subject in self.studio.subjects.named_in(request))]
-        job = self.jobs.submit(resolved, batch_key(artist, size, cast, params.retries), repeat)
+        # A strip is painted alone (its panels are its batch): never in a gag's call.
+        key = batch_key(artist, size, cast, params.retries) + ("|strip" if params.panels else "")
+        job = self.jobs.submit(resolved, key, repeat)
         self.worker.wake()
         return job
 

@@ -126,6 +126,9 @@ class Worker:
         for job in jobs:
             if self._already_filed(job):
                 continue
+            if job.params.panels:
+                self._strip(job)
+                continue
             try:
                 drafts.append(self._prepare(job))
                 written.append(job)
@@ -163,6 +166,31 @@ class Worker:
         )
         draft.job_id = job.id
         return draft
+
+    def _strip(self, job: Job) -> None:
+        """Write, paint, letter and file one comic strip (its panels painted in one call of their own)."""
+        from sightgag.strip_studio import make_strip
+
+        params = job.params
+        try:
+            gag, _ = make_strip(
+                self.backends.studio,
+                params.request,
+                subjects=params.subjects,
+                panels=params.panels,
+                layout=params.layout,
+                seed=params.seed,
+                size=params.dimensions(),
+                progress=lambda stage, done, total: self.jobs.progress([job.id], stage, done, total),
+                writer=self.backends.writer(params.writer),
+                artist=self.backends.artist(params.artist),
+                job_id=job.id,
+            )
+        except Exception as error:
+            if not self._already_filed(job):
+                self._fail([job], error)
+            return
+        self.jobs.finish(job.id, gag.id)
 
     def _paint(self, jobs: list[Job], drafts: list[Draft]) -> None:
         # Every job of a batch has the same artist (see batch_key); the studio only lends its gallery and letterer.

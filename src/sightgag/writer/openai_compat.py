@@ -145,25 +145,37 @@ class OpenAICompatWriter:
             {"role": "system", "content": system_prompt()},
             {"role": "user", "content": user_prompt(request, subjects, n)},
         ]
+        def parse(answer: str, finish_reason: str | None) -> list[Concept]:
+            return parse_concepts(answer, n, finish_reason)
+
+        concepts = self.ask(conversation, schema, seed, parse, reask_prompt, "concepts")
+        return [link_subjects(concept, subjects) for concept in concepts[:n]]
+
+    def write_strip(self, request: str, subjects: list[Subject], panels: int = 4, seed: int | None = None):
+        """A validated Strip of `panels` panels, written to the strip brief (sightgag.writer.strip_brief)."""
+        from sightgag.writer.strip_llm import write_strip
+
+        return write_strip(self, clean_request(request), subjects, panels, seed)
+
+    def ask(self, conversation: list[dict], schema: dict, seed: int | None, parse, reask, what: str):
+        """Ask until `parse(answer, finish_reason)` accepts an answer, sending its UnusableAnswer back each time."""
         messages = conversation
         tries = max(self.settings.writer_reasks, 0) + 1
         for attempt in range(tries):
             # A re-ask with the same seed tends to get the same mistake back; move the seed along.
             answer, finish_reason = self._complete(messages, schema, None if seed is None else seed + attempt)
             try:
-                concepts = parse_concepts(answer, n, finish_reason)
+                return parse(answer, finish_reason)
             except UnusableAnswer as problem:
                 last_problem = problem
                 self.exchanges[-1]["error"] = f"unusable answer: {_one_line(problem, limit=500)}"
                 # Only the latest bad answer goes back: small models have small contexts.
                 messages = conversation + [
                     {"role": "assistant", "content": answer},
-                    {"role": "user", "content": reask_prompt(str(problem))},
+                    {"role": "user", "content": reask(str(problem))},
                 ]
-                continue
-            return [link_subjects(concept, subjects) for concept in concepts[:n]]
         raise SightgagError(
-            f"{self.spec} gave no usable concepts in {tries} tries (last problem: {_one_line(last_problem)}); "
+            f"{self.spec} gave no usable {what} in {tries} tries (last problem: {_one_line(last_problem)}); "
             "try again, or pick a stronger model with --writer"
         )
 

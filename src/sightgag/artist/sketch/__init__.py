@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import random
 import re
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -323,7 +324,9 @@ def _actor(role: Role, concept: Concept, rng: random.Random, short_side: int) ->
     if role.build == "person":
         actor = person(role.glyph, int(min(box_h, box_w * 1.7)), tint, striding)
     elif role.build == "suit":
-        actor = suited(face_of(role.glyph), int(min(box_h, box_w * 1.6)), tint, rng.randrange(4), striding)
+        # The suit follows the character, not the dice: a strip's panels (each its own seed) dress them alike.
+        suit = zlib.crc32(role.member.name.encode()) % 4
+        actor = suited(face_of(role.glyph), int(min(box_h, box_w * 1.6)), tint, suit, striding)
     else:
         side = min(box_w, box_h)
         if role.member.role == "hero":  # the hero reads at a glance, however small the device makes it

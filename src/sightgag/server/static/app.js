@@ -303,7 +303,14 @@ function requestBody(request = $("#request").value.trim()) {
     lettering: text("#lettering"),
     seed: number("#seed"),
     size: text("#size"),
+    // A strip is written and painted in one job: 3 or 4 panels with one cast, on a page in a layout.
+    ...(number("#panels") ? { panels: number("#panels"), layout: text("#layout"), lettering: undefined } : {}),
   };
+}
+
+/** What a gag or a strip is called where it is shown: a strip by its title, a gag by its caption. */
+function shownTitle(gag) {
+  return gag.strip ? gag.strip.title : gag.concept.caption.text;
 }
 
 async function writeConcepts() {
@@ -315,6 +322,8 @@ async function writeConcepts() {
     showError(error);
     return;
   }
+  // A strip's beats are written together with its panels: there are no single concepts to pick from.
+  if (body.panels) return paint({ withPickedConcept: false });
   setBusy(true);
   const button = $("#write");
   button.textContent = "Writing…";
@@ -445,6 +454,7 @@ async function paint({ withPickedConcept }) {
   button.textContent = "Sending…";
   try {
     // Sent first: a refused job (a caption too long, an unknown artist) leaves the page as it was.
+    if (body.panels) delete body.concepts; // a strip is written from the request, beat by beat
     const job = await api("/api/jobs", { method: "POST", json: { ...body, n: 1 } });
     button.textContent = label;
     $("#result").hidden = true;
@@ -556,9 +566,14 @@ async function showGag(gag) {
   state.gag = gag;
   const url = versioned(gag, gag.image_urls[0]);
   const img = $("#result-image");
-  img.alt = gag.concept.caption.text;
+  img.alt = shownTitle(gag);
   await showImage(img, url);
-  $("#result-caption").textContent = `“${gag.concept.caption.text}” — ${gag.concept.title}`;
+  $("#result-caption").textContent = gag.strip
+    ? `${gag.strip.title} — a strip of ${gag.strip.panels.length} panels`
+    : `“${gag.concept.caption.text}” — ${gag.concept.title}`;
+  // A strip's page is lettered as a strip (balloons per panel): the single-picture styles do not apply.
+  $("#lettering-buttons").hidden = Boolean(gag.strip);
+  $("#lettering-buttons").previousElementSibling.hidden = Boolean(gag.strip);
   setDownload($("#result-download"), downloadUrl(gag.image_urls[0]), `sightgag-${gag.id}.png`);
   const style = currentStyle(gag);
   $("#lettering-buttons").replaceChildren(
@@ -634,11 +649,11 @@ async function loadGallery() {
 }
 
 function galleryItem(gag) {
-  const img = element("img", { alt: gag.concept.caption.text, loading: "lazy" });
+  const img = element("img", { alt: shownTitle(gag), loading: "lazy" });
   showImage(img, versioned(gag, gag.image_urls[0]));
   const button = element("button", { type: "button", className: "gallery-button", title: gag.request }, [
     img,
-    element("span", { className: "gallery-caption", textContent: gag.concept.caption.text }),
+    element("span", { className: "gallery-caption", textContent: shownTitle(gag) }),
   ]);
   button.addEventListener("click", () => openDetails(gag));
   const item = element("li", { className: "gallery-item" }, [button]);
@@ -651,9 +666,9 @@ function openDetails(gag) {
   state.details = gag;
   const concept = gag.concept;
   showImage($("#details-image"), versioned(gag, gag.image_urls[0]));
-  $("#details-image").alt = concept.caption.text;
+  $("#details-image").alt = shownTitle(gag);
   $("#details-request").textContent = gag.request;
-  $("#details-caption").textContent = concept.caption.text;
+  $("#details-caption").textContent = shownTitle(gag);
   $("#details-premise").textContent = concept.premise;
   $("#details-writer").textContent = gag.writer;
   $("#details-artist").textContent = gag.artist;
