@@ -274,3 +274,16 @@ def test_panels_too_small_for_their_words_say_to_paint_them_larger():
     tiny = [Image.new("RGB", (96, 96), "white")] * 3  # as small as an artist may paint: 64 px and up
     with pytest.raises(UsageError, match="use a larger --size"):
         letter_strip(tiny, strip, "row")
+
+
+def test_a_strip_whose_panel_the_safety_check_blocks_is_never_written(tmp_path):
+    from sightgag.editor.safety import PicturesBlocked
+
+    # A threshold of 0 makes the real detector flag every picture.
+    studio = Studio(writer="offline", artist="sketch", settings=Settings(home=tmp_path, safety_threshold=0))
+
+    with pytest.raises(PicturesBlocked, match="nothing was saved"):
+        studio.strip("my cat Mittens vs the vacuum cleaner", panels=3, seed=1, size=(256, 256))
+
+    assert studio.gallery.list() == []
+    assert not any(path.suffix == ".png" for path in tmp_path.rglob("*"))

@@ -18,12 +18,12 @@ from PIL import Image
 from sightgag.artist import Artist, load_artist
 from sightgag.artist.base import Painting
 from sightgag.bounds import check_seed, check_size
-from sightgag.concept import Box, Concept
+from sightgag.concept import MAX_CAPTION_CHARS, Box, Concept
+from sightgag.editor.safety import PicturesBlocked, load_safety
 from sightgag.errors import UsageError
 from sightgag.gag import Gag
 from sightgag.gallery import new_gag_id, now_iso
 from sightgag.hygiene import clean_text
-from sightgag.concept import MAX_CAPTION_CHARS
 from sightgag.strip import Strip, check_layout, check_panels
 from sightgag.subjects import Subject
 from sightgag.writer.base import Writer
@@ -167,6 +167,14 @@ def _paint_letter_file(
         progress=lambda done, total: report("painting", done, total),
     )
     gag.timings["artist"] = time.perf_counter() - started
+    # Every panel is checked before anything is written, as a gag's pictures are (the editor's safety check).
+    safety = load_safety(studio.settings)
+    blocked = [number for number, verdict in enumerate(safety.check(painting.images), 1) if verdict]
+    if blocked:
+        raise PicturesBlocked(
+            f"the safety check ({safety.name}) blocked panel(s) {', '.join(map(str, blocked))} of this strip; "
+            "nothing was saved: rephrase the request"
+        )
     gag.artist = artist.spec
     gag.artist_details = painting.details
     gag.keep_clear = painting.keep_clear
