@@ -287,3 +287,25 @@ def test_a_strip_whose_panel_the_safety_check_blocks_is_never_written(tmp_path):
 
     assert studio.gallery.list() == []
     assert not any(path.suffix == ".png" for path in tmp_path.rglob("*"))
+
+
+def test_the_editor_picks_the_punchline_from_the_writers_candidates(tmp_path):
+    request = "a tiny hamster guarding a bank vault"
+    studio = Studio(writer="offline", artist="sketch", settings=Settings(home=tmp_path))
+
+    gag = studio.strip(request, panels=3, seed=2, size=(256, 256), editor="offline", candidates=4)
+
+    record = gag.editor
+    assert record is not None and record.editor == "offline" and record.candidates == 4
+    [kept] = [judgement for judgement in record.ranking if judgement.kept]
+    drafts = OfflineWriter(None, Settings()).write(request, [], n=4, seed=2)
+    assert gag.strip.panels[-1].moment == drafts[kept.candidate].moment  # the punchline is the kept gag
+    assert studio.gallery.get(gag.id).editor == record
+
+
+def test_with_no_editor_the_writers_first_gag_is_the_punchline(tmp_path):
+    studio = Studio(writer="offline", artist="sketch", settings=Settings(home=tmp_path))
+
+    gag = studio.strip("a tiny hamster guarding a bank vault", panels=3, seed=2, size=(256, 256), editor="none")
+
+    assert gag.editor is None

@@ -235,6 +235,8 @@ def strip(
     seed: Annotated[Optional[int], typer.Option(help="seed for reproducible results (panel i gets seed + i)")] = None,
     size: Annotated[Optional[str], typer.Option(help="WIDTHxHEIGHT of each panel, default 512x512")] = None,
     out_dir: Annotated[Optional[Path], typer.Option("--out", help="also copy the page into this folder")] = None,
+    editor: EditorOption = None,
+    candidates: CandidatesOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Write, paint and letter a comic strip of 3 or 4 panels with the same cast, and file it."""
@@ -251,7 +253,10 @@ def strip(
     studio = _studio(writer, artist)
     _say_backends(studio, as_json)
     with _ProgressBars(enabled=not as_json and sys.stderr.isatty()) as bars:
-        gag = studio.strip(request, subjects=subject, panels=panels, layout=layout, seed=seed, size=parsed_size, progress=bars)
+        gag = studio.strip(
+            request, subjects=subject, panels=panels, layout=layout, seed=seed, size=parsed_size, progress=bars,
+            editor=editor, candidates=candidates,
+        )  # fmt: skip
     images = [str(path) for path in gag.images]
     if out_dir is not None:
         images = _copy_out(gag, out_dir)
@@ -348,6 +353,8 @@ def gallery_show(gag_id: Annotated[str, typer.Argument(help="a gag id or a uniqu
         out.print(_line(f"writer:   {gag.writer}   artist: {gag.artist}   seed: {gag.seed}   panel: {gag.width}x{gag.height}"))
         for path in gag.images:
             out.print(_line(f"  {path}", style="cyan"))
+        if gag.editor is not None:
+            _print_editor(gag.editor)
         return
     out.print(_line((gag.concept.title, "bold"), f"  {gag.id}"))
     out.print(_line(f"request:  {gag.request}"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 import time
+import zlib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -19,6 +20,8 @@ from sightgag.artist import Artist, load_artist
 from sightgag.artist.base import Painting
 from sightgag.bounds import check_seed, check_size
 from sightgag.concept import MAX_CAPTION_CHARS, Box, Concept
+from sightgag.editor import Editor, default_candidates
+from sightgag.editor.desk import edit_concepts
 from sightgag.editor.safety import PicturesBlocked, load_safety
 from sightgag.errors import UsageError
 from sightgag.gag import Gag
@@ -28,7 +31,7 @@ from sightgag.strip import Strip, check_layout, check_panels
 from sightgag.subjects import Subject
 from sightgag.writer.base import Writer
 from sightgag.writer.request import clean_request
-from sightgag.writer.strips import write_strip
+from sightgag.writer.strips import plan_strip, write_strip
 
 if TYPE_CHECKING:
     from sightgag.letterer.page import LetteredStrip
@@ -52,10 +55,13 @@ def make_strip(
     writer: Writer | None = None,
     artist: Artist | None = None,
     job_id: str | None = None,
+    editor: str | Editor | None = None,
+    candidates: int | None = None,
 ) -> tuple[Gag, LetteredStrip]:
     """Write (unless `strip` is given), paint, letter and file one strip; the gag and its lettered page.
 
     `writer` and `artist` stand in for the studio's own; `job_id` names the server job it is filed for.
+    A writer with no strip writer of its own drafts `candidates` gags; the editor picks the punchline.
     """
     request = clean_request(request)
     check_panels(panels)
@@ -68,17 +74,26 @@ def make_strip(
     timings: dict[str, float] = {}
     exchanges: list[int] = []
     writer_spec = "given"
+    record = None
     if strip is None:
         writer = writer or studio.writer
         started = time.perf_counter()
         report("writing", 0, 1)
+        chosen = studio._choose_editor(editor, writer)
         try:
-            strip = write_strip(writer, request, resolved, panels, seed)
+            if getattr(writer, "write_strip", None) is None and chosen.spec != "none":
+                # The punchline is the editor's pick of the writer's candidates; the beats lead up to it.
+                written = writer.write(request, resolved, n=candidates or default_candidates(1), seed=seed)
+                kept, record = edit_concepts(chosen, request, resolved, written, 1)
+                strip = plan_strip(kept, panels, seed=seed if seed is not None else zlib.crc32(request.encode()))
+            else:
+                strip = write_strip(writer, request, resolved, panels, seed)
         finally:
-            logged = getattr(writer, "exchanges", None)
-            if logged:
-                exchanges = studio.gallery.log_exchanges(list(logged))
-                logged.clear()
+            for caller in (writer, chosen):
+                logged = getattr(caller, "exchanges", None)
+                if logged:
+                    exchanges += studio.gallery.log_exchanges(list(logged))
+                    logged.clear()
         timings["writer"] = time.perf_counter() - started
         report("writing", 1, 1)
         writer_spec = writer.spec
@@ -99,6 +114,7 @@ def make_strip(
         strip=strip,
         layout=layout,
         timings=timings,
+        editor=record,
     )
     filed, lettered = _paint_letter_file(studio, gag, resolved, artist, report, job_id)
     studio.gallery.link_exchanges(exchanges, filed.id)

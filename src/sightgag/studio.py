@@ -357,17 +357,21 @@ class Studio:
         size: tuple[int, int] | None = None,
         strip: Strip | None = None,
         progress: StudioProgress | None = None,
+        editor: str | Editor | None = None,
+        candidates: int | None = None,
     ) -> Gag:
         """Write, paint, letter and file a comic strip of `panels` panels (size is per panel), as one gag.
 
         Its `strip` is the whole Strip, `renders` its panels, `images` its one lettered page. Pass `strip`
-        to paint exactly that one; the writer is then skipped. Panel i is painted with seed + i.
+        to paint exactly that one; the writer is then skipped. Panel i is painted with seed + i. The
+        editor picks the punchline from `candidates` gags when the writer plans strips from gags.
         """
         from sightgag.strip_studio import make_strip
 
+        check_candidates(candidates, 1)
         return make_strip(
             self, request, subjects=subjects, panels=panels, layout=layout, seed=seed, size=size, strip=strip,
-            progress=progress,
+            progress=progress, editor=editor, candidates=candidates,
         )[0]
 
     def reletter_strip(
