@@ -86,22 +86,24 @@ def test_the_model_names_any_registered_artist_grok_imagine_and_plugins_included
         env = {"SIGHTGAG_WRITER": "offline", "SIGHTGAG_ARTIST": "sketch", "XAI_API_KEY": xai.key, "SIGHTGAG_XAI_URL": xai.url}
         with running_server(tmp_path / "home", env) as base_url:
             client = openai.OpenAI(base_url=f"{base_url}/v1", api_key="unused", max_retries=0, timeout=60)
-            newest_artist = lambda: httpx.get(f"{base_url}/api/gallery").json()[0]["artist"]  # noqa: E731
+            # Gag ids order by the second, then at random: the gag just made is the one whose request it is.
+            def newest_artist(request: str) -> str:
+                return next(gag["artist"] for gag in httpx.get(f"{base_url}/api/gallery").json() if gag["request"] == request)
 
             grok = client.images.generate(model="grok-imagine-image", prompt="my cat as a superhero", response_format="b64_json")
-            assert newest_artist() == "xai:grok-imagine-image"
+            assert newest_artist("my cat as a superhero") == "xai:grok-imagine-image"
             # The picture came from xAI (its aspect ratio asked for), and its rewording is the revised prompt.
             (body,) = xai.bodies
             assert body["aspect_ratio"] == "1:1" and body["model"] == "grok-imagine-image"
             assert grok.data[0].revised_prompt.startswith("A vivid illustration: ")
 
             client.images.generate(model="xai:grok-imagine-image-quality", prompt="my dog at a job interview")
-            assert newest_artist() == "xai:grok-imagine-image-quality"
+            assert newest_artist("my dog at a job interview") == "xai:grok-imagine-image-quality"
 
             if "hello" not in [row["name"] for row in httpx.get(f"{base_url}/api/info").json()["artists"]]:
                 pytest.fail("the example plugin is not installed: run scripts/setup.sh test (it installs tests/plugins/*)")
-            client.images.generate(model="hello", prompt="my cat as a superhero", size="256x256")
-            assert newest_artist() == "hello"
+            client.images.generate(model="hello", prompt="my hamster as a superhero", size="256x256")
+            assert newest_artist("my hamster as a superhero") == "hello"
 
             with pytest.raises(openai.APIStatusError, match="fails to import"):
                 client.images.generate(model="broken", prompt="my cat as a superhero")
