@@ -83,6 +83,12 @@ def test_generations_paint_each_concept_at_the_nearest_aspect_ratio(xai):
     assert details["references"] == [[], []]
 
 
+def test_a_revised_prompt_is_kept_as_text_never_as_escapes(xai):
+    xai.revised = "A cat \x1b]0;pwned\x07in a \u202ecape"
+
+    assert paint_one(xai).details["revised_prompts"] == ["A cat in a cape"]
+
+
 def test_a_missing_revised_prompt_is_recorded_as_none(xai):
     xai.revised = False
 

@@ -72,7 +72,7 @@ class FakeXai:
         self.moderation: str | None = None  # "prompt" or "picture"
         self.delay = 0.0
         self.file_redirect: str | None = None  # where image downloads are sent instead
-        self.revised = True  # answer with a revised_prompt
+        self.revised: bool | str = True  # answer with a revised_prompt (this text, when it is one)
         self.files: dict[str, bytes] = {}
         self._queued: list[Reply] = []
         self._lock = threading.Lock()
@@ -156,7 +156,10 @@ class FakeXai:
                 continue
             png = _paint(body, images)
             item: dict = {"mime_type": "image/png", "respect_moderation": True}
-            item["revised_prompt"] = f"A vivid illustration: {body['prompt'][:200]}" if self.revised else ""
+            if isinstance(self.revised, str):
+                item["revised_prompt"] = self.revised
+            else:
+                item["revised_prompt"] = f"A vivid illustration: {body['prompt'][:200]}" if self.revised else ""
             if body.get("response_format") == "b64_json":
                 item["b64_json"] = base64.b64encode(png).decode("ascii")
             else:

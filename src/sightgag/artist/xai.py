@@ -40,6 +40,7 @@ from sightgag.artist.base import Painting, Progress, reference_subject
 from sightgag.artist.prompt import describe
 from sightgag.concept import Concept
 from sightgag.errors import SightgagError, UsageError
+from sightgag.hygiene import strip_unsafe
 from sightgag.settings import Settings, secret
 from sightgag.subjects import Subject
 
@@ -150,7 +151,9 @@ class XaiArtist:
                 images.append(self._picture(item, downloads))
                 details["endpoints"].append(path)
                 details["prompts"].append(body["prompt"])
-                details["revised_prompts"].append(item.get("revised_prompt") or None)
+                # A model's text, kept in the record and served back: cleaned and bounded as every model text is.
+                revised = strip_unsafe(str(item.get("revised_prompt") or ""))[:MAX_PROMPT]
+                details["revised_prompts"].append(revised or None)
                 details["references"].append([str(photo) for photo in references])
                 details["sizes"].append(list(images[-1].size))
                 if progress:
