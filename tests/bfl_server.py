@@ -31,11 +31,12 @@ import random
 import threading
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+from fake_http import Received, Reply
 from PIL import Image
 
 # The statuses a task can end in (API reference: get_result's StatusResponse; "Failed" as some clients see it).
@@ -45,28 +46,6 @@ OUTCOMES = ("Ready", "Error", "Failed", "Request Moderated", "Content Moderated"
 FAKE_AREA = 512 * 512
 
 
-@dataclass
-class Reply:
-    """A scripted HTTP answer."""
-
-    status: int
-    body: bytes = b""
-    content_type: str = "application/json"
-    headers: dict[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def json(cls, status: int, data: object, **headers: str) -> Reply:
-        return cls(status, json.dumps(data).encode(), "application/json", headers)
-
-
-@dataclass
-class Received:
-    """One request the server saw."""
-
-    method: str
-    path: str
-    headers: dict[str, str]  # lower-case names
-    body: dict | None = None
 
 
 # Field checks: each returns an error message, or None when the value is fine.

@@ -24,14 +24,11 @@ import base64
 import binascii
 import io
 import json
-import socket
 import threading
-import time
 import uuid
 import zlib
-from dataclasses import dataclass, field
 
-import uvicorn
+from fake_http import LoopbackServer, Received, Reply
 from fastapi import FastAPI, Request, Response
 from PIL import Image
 
@@ -42,27 +39,9 @@ MAX_PROMPT = 10_000
 MAX_IMAGES = 3
 
 
-@dataclass
-class Reply:
-    status: int
-    body: bytes = b""
-    content_type: str = "application/json"
-    headers: dict[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def json(cls, status: int, data: object, **headers: str) -> Reply:
-        return cls(status, json.dumps(data).encode(), "application/json", headers)
 
 
-@dataclass
-class Received:
-    method: str
-    path: str
-    headers: dict[str, str]  # lower-case names
-    body: dict | None = None
-
-
-class FakeXai:
+class FakeXai(LoopbackServer):
     """xAI's image API on a free local port; use as a context manager."""
 
     def __init__(self, key: str = "xai-test-key"):
@@ -76,35 +55,7 @@ class FakeXai:
         self.files: dict[str, bytes] = {}
         self._queued: list[Reply] = []
         self._lock = threading.Lock()
-        self._socket = socket.socket()
-        self._socket.bind(("127.0.0.1", 0))
-        config = uvicorn.Config(_app(self), log_level="warning", lifespan="off", access_log=False)
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True)
-
-    @property
-    def origin(self) -> str:
-        host, port = self._socket.getsockname()[:2]
-        return f"http://{host}:{port}"
-
-    @property
-    def url(self) -> str:
-        """The base URL to put in Settings.xai_url."""
-        return f"{self.origin}/v1"
-
-    def __enter__(self) -> FakeXai:
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError("the fake xAI server did not start")
-            time.sleep(0.01)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
-        self._socket.close()
+        super().__init__(_app(self), name="the fake xAI server")
 
     def queue(self, *replies: Reply) -> None:
         with self._lock:

@@ -22,18 +22,15 @@ import base64
 import binascii
 import io
 import json
-import socket
 import tempfile
 import threading
-import time
 import uuid
-from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
 import av
 import numpy as np
-import uvicorn
+from fake_http import LoopbackServer, Received
 from fastapi import FastAPI, Request, Response
 from PIL import Image
 
@@ -44,15 +41,8 @@ FPS = 24
 FIELDS = {"model", "prompt", "image", "duration", "aspect_ratio", "resolution", "user"}
 
 
-@dataclass
-class Received:
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: dict | None = None
 
-
-class FakeXaiVideo:
+class FakeXaiVideo(LoopbackServer):
     """xAI's video API on a free local port; use as a context manager."""
 
     def __init__(self, key: str = "xai-test-key"):
@@ -67,34 +57,7 @@ class FakeXaiVideo:
         self.jobs: dict[str, dict] = {}
         self.files: dict[str, bytes] = {}
         self._lock = threading.Lock()
-        self._socket = socket.socket()
-        self._socket.bind(("127.0.0.1", 0))
-        config = uvicorn.Config(_app(self), log_level="warning", lifespan="off", access_log=False)
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True)
-
-    @property
-    def origin(self) -> str:
-        host, port = self._socket.getsockname()[:2]
-        return f"http://{host}:{port}"
-
-    @property
-    def url(self) -> str:
-        return f"{self.origin}/v1"
-
-    def __enter__(self) -> FakeXaiVideo:
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError("the fake xAI video server did not start")
-            time.sleep(0.01)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
-        self._socket.close()
+        super().__init__(_app(self), name="the fake xAI video server")
 
     def requests_to(self, prefix: str) -> list[Received]:
         return [request for request in self.received if request.path.startswith(prefix)]
