@@ -72,6 +72,23 @@ def corpus() -> list[str]:
 CLIP_SPLIT = r"""<\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+"""
 
 
+def tiny_t5_config(tokenizer, config_class=T5Config):
+    """The tiny T5 text encoder every tiny pipeline here shares (Wan's UMT5 takes the same config)."""
+    return config_class(
+        vocab_size=len(tokenizer),
+        d_model=32,
+        d_kv=8,
+        d_ff=37,
+        num_layers=2,
+        num_heads=4,
+        relative_attention_num_buckets=8,
+        feed_forward_proj="gated-gelu",
+        pad_token_id=tokenizer.pad_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        decoder_start_token_id=tokenizer.pad_token_id,
+    )
+
+
 def build_tiny_flux(folder: Path) -> Path:
     """Build, save and return a tiny FluxPipeline folder that `FluxPipeline.from_pretrained` loads."""
     clip_tokenizer = train_clip_tokenizer()
@@ -97,19 +114,7 @@ def build_tiny_flux(folder: Path) -> Path:
 
     torch.manual_seed(0)
     text_encoder_2 = T5EncoderModel(
-        T5Config(
-            vocab_size=len(t5_tokenizer),
-            d_model=32,
-            d_kv=8,
-            d_ff=37,
-            num_layers=2,
-            num_heads=4,
-            relative_attention_num_buckets=8,
-            feed_forward_proj="gated-gelu",
-            pad_token_id=t5_tokenizer.pad_token_id,
-            eos_token_id=t5_tokenizer.eos_token_id,
-            decoder_start_token_id=t5_tokenizer.pad_token_id,
-        )
+        tiny_t5_config(t5_tokenizer)
     )
 
     torch.manual_seed(0)

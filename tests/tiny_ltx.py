@@ -16,9 +16,9 @@ from diffusers import (
     LTXImageToVideoPipeline,
     LTXVideoTransformer3DModel,
 )
-from transformers import T5Config, T5EncoderModel
+from transformers import T5EncoderModel
 
-from tiny_flux import train_t5_tokenizer
+from tiny_flux import tiny_t5_config, train_t5_tokenizer
 
 
 def build_tiny_ltx(folder: Path) -> Path:
@@ -59,19 +59,7 @@ def build_tiny_ltx(folder: Path) -> Path:
     vae.use_framewise_decoding = False
     torch.manual_seed(0)
     text_encoder = T5EncoderModel(
-        T5Config(
-            vocab_size=len(tokenizer),
-            d_model=32,
-            d_kv=8,
-            d_ff=37,
-            num_layers=2,
-            num_heads=4,
-            relative_attention_num_buckets=8,
-            feed_forward_proj="gated-gelu",
-            pad_token_id=tokenizer.pad_token_id,
-            eos_token_id=tokenizer.eos_token_id,
-            decoder_start_token_id=tokenizer.pad_token_id,
-        )
+        tiny_t5_config(tokenizer)
     )
     pipe = LTXImageToVideoPipeline(
         scheduler=FlowMatchEulerDiscreteScheduler(),

@@ -15,26 +15,14 @@ import torch
 from diffusers import AutoencoderKLWan, FlowMatchEulerDiscreteScheduler, WanImageToVideoPipeline, WanTransformer3DModel
 from transformers import UMT5Config, UMT5EncoderModel
 
-from tiny_flux import train_t5_tokenizer
+from tiny_flux import tiny_t5_config, train_t5_tokenizer
 
 
 def build_tiny_wan(folder: Path) -> Path:
     tokenizer = train_t5_tokenizer()
     torch.manual_seed(0)
     text_encoder = UMT5EncoderModel(
-        UMT5Config(
-            vocab_size=len(tokenizer),
-            d_model=32,
-            d_kv=8,
-            d_ff=37,
-            num_layers=2,
-            num_heads=4,
-            relative_attention_num_buckets=8,
-            feed_forward_proj="gated-gelu",
-            pad_token_id=tokenizer.pad_token_id,
-            eos_token_id=tokenizer.eos_token_id,
-            decoder_start_token_id=tokenizer.pad_token_id,
-        )
+        tiny_t5_config(tokenizer, UMT5Config)
     )
     torch.manual_seed(0)
     vae = AutoencoderKLWan(
