@@ -105,7 +105,7 @@ def run_on_ray(
 
 def _row(run: BatchRun, job: Job) -> dict:
     """A line as Ray Data carries it: plain columns, the job as JSON."""
-    subjects = run.studio._subjects(job.subjects, job.request)  # the names given and those the request names
+    subjects = run.studio.subjects_for(job.subjects, job.request)  # the names given and those the request names
     order = {
         "request": job.request,
         "writer": job.writer or run.studio.backends.writer,

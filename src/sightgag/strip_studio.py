@@ -69,7 +69,7 @@ def make_strip(
     width, height = check_size(*size) if size is not None else DEFAULT_PANEL_SIZE
     seed = secrets.randbelow(2**31) if seed is None else check_seed(seed)
     report = progress or (lambda stage, done, total: None)
-    resolved = studio._subjects(subjects, request)
+    resolved = studio.subjects_for(subjects, request)
     artist = artist or studio.artist  # built before writing: a bad artist spec fails before an LLM call is paid for
     timings: dict[str, float] = {}
     exchanges: list[int] = []
@@ -79,7 +79,7 @@ def make_strip(
         writer = writer or studio.writer
         started = time.perf_counter()
         report("writing", 0, 1)
-        chosen = studio._choose_editor(editor, writer)
+        chosen = studio.choose_editor(editor, writer)
         try:
             if getattr(writer, "write_strip", None) is None and chosen.spec != "none":
                 # The punchline is the editor's pick of the writer's candidates; the beats lead up to it.

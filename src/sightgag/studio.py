@@ -168,9 +168,9 @@ class Studio:
             check_seed(seed)
         check_candidates(candidates, n)
         writer = writer or self.writer
-        chosen = self._choose_editor(editor, writer)
+        chosen = self.choose_editor(editor, writer)
         drafts = n if chosen.spec == "none" else (candidates or default_candidates(n))
-        subjects = self._subjects(subjects, request)
+        subjects = self.subjects_for(subjects, request)
         written, _ = self._write(writer, request, subjects, drafts, seed)
         try:
             return edit_concepts(chosen, request, subjects, written, n)
@@ -236,7 +236,7 @@ class Studio:
             check_lettering(lettering)
         seed = secrets.randbelow(2**31) if seed is None else check_seed(seed)
         check_candidates(candidates, n)
-        resolved = self._subjects(subjects, request)
+        resolved = self.subjects_for(subjects, request)
         gag_id = new_gag_id()
         report = progress or _quiet
         timings: dict[str, float] = {}
@@ -249,7 +249,7 @@ class Studio:
         exchanges: list[int] = []
         chosen_editor, record = None, None
         if concepts is None:
-            chosen_editor = self._choose_editor(editor, writer)
+            chosen_editor = self.choose_editor(editor, writer)
             drafts = n if chosen_editor.spec == "none" else (candidates or default_candidates(n))
             started = time.perf_counter()
             report("writing", 0, 1)
@@ -453,9 +453,8 @@ class Studio:
 
     # -- stages -----------------------------------------------------------------------------
 
-    # -- the editor's hooks ----------------------------------------------------------------------
-
-    def _choose_editor(self, editor: str | Editor | None, writer: Writer) -> Editor:
+    def choose_editor(self, editor: str | Editor | None, writer: Writer) -> Editor:
+        """The editor a call asks for (a spec or an Editor), else the studio's own, else the settings'."""
         if editor is not None and not isinstance(editor, str):
             return editor
         if editor is None and self._editor is not None:
@@ -513,7 +512,7 @@ class Studio:
                 lettered.append(letter(image, concept, style="caption"))
         return lettered
 
-    def _subjects(self, subjects: Sequence[Subject | str], request: str = "") -> list[Subject]:
+    def subjects_for(self, subjects: Sequence[Subject | str], request: str = "") -> list[Subject]:
         """The subjects given (objects or names in the library) plus those the request names."""
         chosen = [subject if isinstance(subject, Subject) else self.subjects.get(subject) for subject in subjects]
         for subject in self.subjects.named_in(request):
