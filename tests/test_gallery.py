@@ -430,3 +430,13 @@ def test_relettering_in_each_concepts_own_style_names_no_style_in_the_file(tmp_p
 
     assert updated.lettering is None
     assert "None" not in updated.images[0].name and updated.images[0].exists()
+
+
+def test_the_newest_gag_comes_first_even_within_one_second(tmp_path):
+    gallery = Gallery(tmp_path)
+    second = now_iso()
+    # Same second, and the later gag's random part sorts first: the list still shows it first.
+    earlier = gallery.add(draft_gag(id="20261202-120000-ffffff", created=second), [picture("red")], [picture("red")])
+    later = gallery.add(draft_gag(id="20261202-120000-000000", created=second), [picture("blue")], [picture("blue")])
+
+    assert [gag.id for gag in gallery.list()] == [later.id, earlier.id]

@@ -294,7 +294,8 @@ class Gallery:
     def list(self, limit: int = 20) -> list[Gag]:
         """The newest gags first."""
         with self._db() as db:
-            rows = db.execute("SELECT record FROM gags ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+            # Ids order by the second, then at random: within a second, the gag filed last comes first.
+            rows = db.execute("SELECT record FROM gags ORDER BY created DESC, rowid DESC LIMIT ?", (limit,)).fetchall()
         return [self._from_record(json.loads(row[0])) for row in rows]
 
     def delete(self, gag_id: str) -> Gag:
