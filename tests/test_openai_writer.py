@@ -489,3 +489,25 @@ def test_requests_are_tidied():
     assert clean_request("x" * MAX_REQUEST_CHARS) == "x" * MAX_REQUEST_CHARS
     with pytest.raises(UsageError):
         clean_request("x" * (MAX_REQUEST_CHARS + 1))
+
+
+def test_jobs_written_at_once_with_one_writer_each_see_only_their_own_calls(settings):
+    # The server writes several jobs at once with one writer; each gag's log must hold its own calls.
+    with ScriptedChatServer(("sleep", 0.3)) as server:  # each answer takes a moment, so the calls overlap
+        writer = local_writer(server, settings)
+        asked: dict[str, list[str]] = {}
+
+        def write(request: str) -> None:
+            writer.write(request, [MITTENS])
+            asked[request] = [exchange["messages"][-1]["content"] for exchange in writer.exchanges]
+
+        requests = ["my cat Mittens as a lifeguard", "my cat Mittens as a pastry chef"]
+        threads = [threading.Thread(target=write, args=(request,)) for request in requests]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    assert len(server.requests) == 2
+    for request in requests:
+        assert len(asked[request]) == 1 and request in asked[request][0]

@@ -551,7 +551,7 @@ def test_queued_jobs_casting_different_lora_subjects_are_painted_apart_each_with
             ("my dog Rex as a superhero", "Rex", rex_concept),
         ]
     ]
-    while batch := state.worker._next_batch():
+    while batch := state.jobs.claim(8):
         state.worker.run(batch)
 
     assert [state.jobs.get(job.id).status for job in jobs] == ["done", "done"]

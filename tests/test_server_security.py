@@ -237,7 +237,7 @@ def test_a_job_that_fails_unexpectedly_reports_an_error_id_and_no_paths(public_a
     def broken(*args, **kwargs):
         raise PermissionError(13, "Permission denied", "/home/alice/.local/share/sightgag/gallery")
 
-    monkeypatch.setattr(server.studio, "finish", broken)
+    monkeypatch.setattr(server.studio, "file", broken)
     with caplog.at_level(logging.ERROR, logger="sightgag.server"):
         server.worker.run(server.jobs.claim(8))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from sightgag.server.worker import PROGRESS_INTERVAL_SECONDS, BatchProgress
+from sightgag.server.worker import PROGRESS_INTERVAL_SECONDS, PaintingProgress
 
 
 class RecordingQueue:
@@ -24,7 +24,7 @@ class Job:
 
 def test_fast_steps_report_the_first_and_the_last_to_every_job_of_the_batch():
     queue = RecordingQueue()
-    progress = BatchProgress(queue, [Job("a"), Job("b")], drafts=[None, None])
+    progress = PaintingProgress(queue, [Job("a"), Job("b")])
 
     for step in range(1, 29):  # a tiny model's 28 steps, in well under PROGRESS_INTERVAL_SECONDS
         progress("painting", step, 28)
@@ -34,7 +34,7 @@ def test_fast_steps_report_the_first_and_the_last_to_every_job_of_the_batch():
 
 def test_slow_steps_are_each_reported():
     queue = RecordingQueue()
-    progress = BatchProgress(queue, [Job("a")], drafts=[None])
+    progress = PaintingProgress(queue, [Job("a")])
 
     for step in range(1, 5):
         progress("painting", step, 4)

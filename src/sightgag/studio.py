@@ -19,7 +19,7 @@ from sightgag.bounds import check_seed, check_size
 from sightgag.concept import MAX_CAPTION_CHARS, Box, Concept, check_lettering
 from sightgag.editor import Editor, default_candidates, load_editor
 from sightgag.editor.desk import build_checks, check_candidates, edit_concepts, keep_checked, refuse_blocked
-from sightgag.editor.paintings import Checks, paint_checked
+from sightgag.editor.paintings import CheckedPainting, Checks, paint_checked
 from sightgag.editor.record import EditorRecord
 from sightgag.errors import UsageError
 from sightgag.gag import Gag
@@ -56,6 +56,22 @@ class Draft:
 
 
 @dataclass
+class Painted:
+    """Drafts painted together and checked, waiting to be lettered and filed one by one (`Studio.file`)."""
+
+    drafts: list[Draft]
+    painting: CheckedPainting
+    checks: Checks
+    artist: str  # the spec of the artist that painted them
+    seconds: float  # how long painting and checking took, shared by every gag of the batch
+
+    def span(self, index: int) -> slice:
+        """Where the `index`-th draft's pictures are among the batch's."""
+        start = sum(len(draft.gag.concepts) for draft in self.drafts[:index])
+        return slice(start, start + len(self.drafts[index].gag.concepts))
+
+
+@dataclass
 class Backends:
     """Which writer and artist a studio uses, and why (for `auto`)."""
 
@@ -73,8 +89,8 @@ class Backends:
 class Studio:
     """Makes gags and files them in the gallery.
 
-        studio = Studio(writer="grok", artist="flux:schnell")
-        gag = studio.make("my cat Mittens as a superhero fighting a giant ball of yarn", seed=7)
+    studio = Studio(writer="grok", artist="flux:schnell")
+    gag = studio.make("my cat Mittens as a superhero fighting a giant ball of yarn", seed=7)
     """
 
     def __init__(
@@ -148,7 +164,9 @@ class Studio:
 
         `writer` writes this call instead of the studio's own (a server shares one studio among requests).
         """
-        return self.edit(request, subjects=subjects, n=n, seed=seed, writer=writer, editor=editor, candidates=candidates)[0]
+        return self.edit(
+            request, subjects=subjects, n=n, seed=seed, writer=writer, editor=editor, candidates=candidates
+        )[0]
 
     def edit(
         self,
@@ -282,14 +300,28 @@ class Studio:
         )
         return Draft(gag, resolved, exchanges=exchanges, editor=chosen_editor, retries=retries)
 
-    def finish(self, drafts: Sequence[Draft], *, artist: Artist | None = None, progress: StudioProgress | None = None) -> list[Gag]:
+    def finish(
+        self, drafts: Sequence[Draft], *, artist: Artist | None = None, progress: StudioProgress | None = None
+    ) -> list[Gag]:
         """Paint drafts in one artist call, then letter and file each one.
 
         Drafts painted together must share a size; each keeps its own seeds. This is how the server
         batches compatible jobs: two gags, one pipeline call.
         """
+        painted = self.paint(drafts, artist=artist, progress=progress)
+        return [self.file(painted, index, progress=progress) for index in range(len(painted.drafts))]
+
+    def paint(
+        self, drafts: Sequence[Draft], *, artist: Artist | None = None, progress: StudioProgress | None = None
+    ) -> Painted:
+        """Paint drafts in one artist call and check every picture (repainting failures); nothing is filed yet.
+
+        `file` then letters and files each draft. The server runs the two in different threads, so
+        that its painter paints the next batch while this one is lettered and filed.
+        """
         artist = artist or self.artist
         report = progress or _quiet
+        drafts = list(drafts)
         sizes = {(draft.gag.width, draft.gag.height) for draft in drafts}
         if len(sizes) != 1:
             raise UsageError(f"gags painted together must share a size, not {sorted(sizes)}")
@@ -311,40 +343,44 @@ class Studio:
             checks=checks,
             progress=lambda done, total: report("painting", done, total),
         )
-        painted = time.perf_counter() - started
+        seconds = time.perf_counter() - started
         # What the vision model was asked and answered is logged like the writer's calls (named once filed).
         looked = self._log_exchanges(checks.vision)
         if len(drafts) == 1:
             drafts[0].exchanges.extend(looked)
-        refuse_blocked([len(draft.gag.concepts) for draft in drafts], painting.images, checks)
         if len(drafts) > 1:
             painting.details["batch"] = [draft.gag.id for draft in drafts]
+        return Painted(drafts, painting, checks, artist.spec, seconds)
 
-        gags = []
-        offset = 0
-        for draft in drafts:
-            gag = draft.gag
-            span = slice(offset, offset + len(gag.concepts))
-            offset += len(gag.concepts)
-            renders = keep_checked(gag, painting, span, checks)
-            gag.artist = artist.spec
-            gag.artist_details = painting.details
-            gag.timings["artist"] = painted
+    def file(self, painted: Painted, index: int, *, progress: StudioProgress | None = None) -> Gag:
+        """Letter and file the `index`-th draft of a painted batch; the filed gag.
 
-            mark = time.perf_counter()
-            report("lettering", 0, len(renders))
-            lettered = self._letter(renders, gag.concepts, gag.lettering, gag.keep_clear, _heroes(gag))
-            gag.timings["letterer"] = time.perf_counter() - mark
-            report("lettering", len(renders), len(renders))
-            # The record is written once, so "total" covers everything but filing it.
-            gag.timings["total"] = sum(gag.timings.get(stage, 0.0) for stage in ("writer", "editor", "artist", "letterer"))
+        A gag whose every picture the safety check blocked is refused here, alone: the others of its
+        batch are filed as usual.
+        """
+        report = progress or _quiet
+        draft = painted.drafts[index]
+        gag = draft.gag
+        span = painted.span(index)
+        refuse_blocked(painted.painting.images[span], painted.checks)
+        renders = keep_checked(gag, painted.painting, span, painted.checks)
+        gag.artist = painted.artist
+        gag.artist_details = painted.painting.details
+        gag.timings["artist"] = painted.seconds
 
-            report("filing", 0, 1)
-            filed = self.gallery.add(gag, renders, lettered, job_id=draft.job_id)
-            self.gallery.link_exchanges(draft.exchanges, filed.id)
-            gags.append(filed)
-            report("filing", 1, 1)
-        return gags
+        mark = time.perf_counter()
+        report("lettering", 0, len(renders))
+        lettered = self._letter(renders, gag.concepts, gag.lettering, gag.keep_clear, _heroes(gag))
+        gag.timings["letterer"] = time.perf_counter() - mark
+        report("lettering", len(renders), len(renders))
+        # The record is written once, so "total" covers everything but filing it.
+        gag.timings["total"] = sum(gag.timings.get(stage, 0.0) for stage in ("writer", "editor", "artist", "letterer"))
+
+        report("filing", 0, 1)
+        filed = self.gallery.add(gag, renders, lettered, job_id=draft.job_id)
+        self.gallery.link_exchanges(draft.exchanges, filed.id)
+        report("filing", 1, 1)
+        return filed
 
     def strip(
         self,
@@ -370,8 +406,17 @@ class Studio:
 
         check_candidates(candidates, 1)
         return make_strip(
-            self, request, subjects=subjects, panels=panels, layout=layout, seed=seed, size=size, strip=strip,
-            progress=progress, editor=editor, candidates=candidates,
+            self,
+            request,
+            subjects=subjects,
+            panels=panels,
+            layout=layout,
+            seed=seed,
+            size=size,
+            strip=strip,
+            progress=progress,
+            editor=editor,
+            candidates=candidates,
         )[0]
 
     def reletter_strip(
@@ -403,7 +448,9 @@ class Studio:
     def reletter(self, gag_id: str, *, lettering: str | None = None, caption: str | None = None) -> Gag:
         """Letter a gag again from its clean renders, in another style or with another caption."""
         if caption is not None:
-            caption = clean_text(caption, what="the caption", max_chars=MAX_CAPTION_CHARS, empty_hint="give the words to letter")
+            caption = clean_text(
+                caption, what="the caption", max_chars=MAX_CAPTION_CHARS, empty_hint="give the words to letter"
+            )
         if lettering is not None:
             check_lettering(lettering)
         gag = self.gallery.get(gag_id)

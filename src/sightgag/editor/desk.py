@@ -78,19 +78,13 @@ def build_checks(settings: Settings, editor: Editor | None = None, retries: int 
     )
 
 
-def refuse_blocked(concept_counts: Sequence[int], images: Sequence[Image.Image | None], checks: Checks) -> None:
-    """Stop before anything is written when every picture of a gag was blocked: one line says so.
-
-    `concept_counts[i]` pictures of `images` belong to gag i, in order (the gags painted in one batch).
-    """
-    offset = 0
-    for count in concept_counts:
-        if all(image is None for image in images[offset : offset + count]):
-            raise PicturesBlocked(
-                f"the safety check ({checks.safety.name}) blocked every picture of this gag in "
-                f"{checks.retries + 1} tries each; nothing was saved: rephrase the request"
-            )
-        offset += count
+def refuse_blocked(images: Sequence[Image.Image | None], checks: Checks) -> None:
+    """Stop before anything of a gag is written when every one of its pictures was blocked: one line says so."""
+    if all(image is None for image in images):
+        raise PicturesBlocked(
+            f"the safety check ({checks.safety.name}) blocked every picture of this gag in "
+            f"{checks.retries + 1} tries each; nothing was saved: rephrase the request"
+        )
 
 
 def keep_checked(gag: Gag, painting: CheckedPainting, span: slice, checks: Checks) -> list[Image.Image]:

@@ -31,6 +31,9 @@ class ServerSettings(BaseSettings):
     # The render queue.
     server_worker: bool = Field(default=True, description="off: jobs are queued but not run (they run after a restart)")
     server_concurrency: int = Field(default=1, ge=1, description="batches painted at the same time (one GPU: 1)")
+    server_writers: int = Field(
+        default=4, ge=1, description="jobs written at the same time (an LLM writer mostly waits on the network)"
+    )
     server_batch: int = Field(default=8, ge=1, description="most images painted in one pipeline call")
     server_batch_wait: float = Field(default=0.0, ge=0, description="seconds a job waits in the queue for company")
     server_job_timeout: float = Field(default=600.0, gt=0, description="seconds the OpenAI route waits for its job")

@@ -41,6 +41,7 @@ class ServerState:
             batch=settings.server_batch,
             concurrency=settings.server_concurrency,
             batch_wait=settings.server_batch_wait,
+            writers=settings.server_writers,
         )
         return cls(settings, studio, backends, jobs, events, worker)
 

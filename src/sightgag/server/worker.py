@@ -1,24 +1,40 @@
-"""The worker: runs queued jobs, painting compatible ones together in one pipeline call.
+"""The worker: runs queued jobs in three stages, so that the painter never waits for the rest.
 
-Each worker thread loops: claim a batch (the oldest queued job and the queued jobs with the same
-artist and size, up to `batch` images), write each job's concepts (the writer runs per job), then
-paint every written job in one `Studio.finish` call, which letters and files each gag. A job whose
-writing fails fails alone; when a batch fails, its unfinished jobs are painted again one by one, so
-that only the job at fault fails.
+Each stage has threads of its own:
+
+- writers claim the oldest queued job with its queued companions (the same batch key) and write
+  their concepts (`Studio.prepare`), several jobs at once, since a writer's LLM call is mostly
+  waiting on the network. They stay only a little ahead of the painters: the rest stay `queued`.
+- painters (one per GPU: `concurrency`) take the oldest written job with the written jobs of the same
+  batch key, up to `batch` images, and paint them in one pipeline call, pictures checked
+  (`Studio.paint`). An idle painter first waits for compatible jobs still being written, since they
+  are already on their way: a burst of requests is painted in full batches, not the first alone.
+- filers letter and file each gag of a painted batch (`Studio.file`) and mark its job done, while
+  the painter paints the next batch.
+
+A job whose writing fails fails alone; when a batch fails to paint, its jobs are painted again one by
+one, so that only the job at fault fails; a gag that cannot be lettered or filed fails its job alone.
+Strips are written, painted and filed whole by a painter (`make_strip`), alone in their call.
+
+`run(jobs)` takes claimed jobs through the three stages in the calling thread (tests and tools).
 """
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import logging
+import queue
 import secrets
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sightgag.errors import SightgagError
 from sightgag.server.backends import Backends
 from sightgag.server.jobs import Job, JobQueue
-from sightgag.studio import Draft
+from sightgag.studio import Draft, Painted
 
 log = logging.getLogger("sightgag.server")
 
@@ -28,6 +44,9 @@ IDLE_POLL_SECONDS = 1.0
 # milliseconds, where a database write and a wake-up of the event loop at each one slowed painting
 # itself by a third.
 PROGRESS_INTERVAL_SECONDS = 0.1
+# Painted batches waiting for a filer, at most, per painter: a painter that gets this far ahead waits,
+# so pictures do not pile up in memory.
+PAINTED_AHEAD = 2
 
 
 def batch_key(artist: str, size: tuple[int, int], subjects: Sequence[str] = (), retries: int | None = None) -> str:
@@ -51,6 +70,29 @@ def error_line(error: BaseException) -> str:
     return f"internal error {error_id}: the server's log has the details"
 
 
+@dataclass
+class Written:
+    """A claimed job ready for a painter: its draft (None for a strip, which is painted whole)."""
+
+    job: Job
+    draft: Draft | None
+    order: int = 0  # when it was claimed: a batch's gags are filed in the order their jobs were queued
+
+    @property
+    def images(self) -> int:
+        return self.job.params.image_count()
+
+    @property
+    def key(self) -> str:
+        """What must match for two jobs to share a pipeline call: batch_key's, and the same checks."""
+        if self.draft is None:
+            return f"strip|{self.job.id}"  # a strip's panels are its batch
+        gag = self.draft.gag
+        editor = self.draft.editor.spec if self.draft.editor is not None else "-"
+        subjects = [subject.name for subject in self.draft.subjects]
+        return batch_key(gag.artist, (gag.width, gag.height), subjects, self.draft.retries) + f"|editor={editor}"
+
+
 class Worker:
     def __init__(
         self,
@@ -60,82 +102,183 @@ class Worker:
         batch: int = 8,
         concurrency: int = 1,
         batch_wait: float = 0.0,
+        writers: int = 4,
     ):
         self.jobs = jobs
         self.backends = backends
         self.batch = batch
         self.concurrency = concurrency
         self.batch_wait = batch_wait
-        self._wake = threading.Event()
+        self.writers = writers
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._filers: list[threading.Thread] = []
+        # What the stages hand each other. `_ready` guards the written jobs and the count of jobs being
+        # written, and wakes writers (a job was queued, or the painter took some) and painters.
+        self._ready = threading.Condition()
+        self._written: list[Written] = []
+        self._claimed: list[tuple[int, Job]] = []  # claimed, waiting for a writer, in claim order
+        self._claims = itertools.count()
+        self._being_written = 0  # jobs claimed and not yet written
+        self._queued = True  # there may be queued jobs: writers look before sleeping
+        self._painted: queue.Queue = queue.Queue(maxsize=PAINTED_AHEAD * concurrency)
+
+    # -- starting and stopping ------------------------------------------------------------------
 
     def start(self) -> None:
         self._stopping.clear()
+        stages = [("writer", self._writer_loop, self.writers), ("painter", self._painter_loop, self.concurrency)]
         self._threads = [
-            threading.Thread(target=self._loop, name=f"sightgag-worker-{number}", daemon=True)
+            threading.Thread(target=loop, name=f"sightgag-{name}-{number}", daemon=True)
+            for name, loop, count in stages
+            for number in range(count)
+        ]
+        self._filers = [
+            threading.Thread(target=self._filer_loop, name=f"sightgag-filer-{number}", daemon=True)
             for number in range(self.concurrency)
         ]
-        for thread in self._threads:
+        for thread in [*self._threads, *self._filers]:
             thread.start()
 
     def stop(self, timeout: float = 10.0) -> bool:
-        """Stop after the batches being painted; False if one is still painting after `timeout` seconds.
+        """Stop after the batches being painted are filed; False if one is still running after `timeout` s.
 
-        A job still running then is queued again on the next start (see JobQueue.recover).
+        Jobs written but not yet painted, and any still running then, are queued again on the next
+        start (see JobQueue.recover).
         """
         self._stopping.set()
-        self._wake.set()
+        self.wake()
+        deadline = time.monotonic() + timeout
         for thread in self._threads:
-            thread.join(timeout)
-        return not any(thread.is_alive() for thread in self._threads)
+            thread.join(max(deadline - time.monotonic(), 0))
+        for _ in self._filers:
+            self._painted.put(None)  # after every painted batch: filers file them all, then stop
+        for thread in self._filers:
+            thread.join(max(deadline - time.monotonic(), 0))
+        return not any(thread.is_alive() for thread in [*self._threads, *self._filers])
 
     def wake(self) -> None:
-        """A job was queued: look now rather than at the next poll."""
-        self._wake.set()
+        """A job was queued: writers look now rather than at the next poll."""
+        with self._ready:
+            self._queued = True
+            self._ready.notify_all()
 
-    def _loop(self) -> None:
+    # -- the stages' loops ----------------------------------------------------------------------
+
+    def _writer_loop(self) -> None:
         while not self._stopping.is_set():
             try:
-                batch = self._next_batch()
-                if batch:
-                    self.run(batch)
+                claimed = self._claim()
+                if claimed is not None:
+                    self._write_claimed(*claimed)
                     continue
             except Exception:  # a bug in the loop itself must not silently end the worker
-                log.exception("the worker failed between jobs")
-            self._wake.wait(IDLE_POLL_SECONDS)
-            self._wake.clear()
+                log.exception("a writer failed between jobs")
+            with self._ready:
+                if not self._queued and not self._stopping.is_set():
+                    self._ready.wait(IDLE_POLL_SECONDS)
+                self._queued = True  # after a wake-up or a poll, look again
 
-    def _next_batch(self) -> list[Job]:
-        age = self.jobs.oldest_queued_age()
-        if age is None:
-            return []
-        if age < self.batch_wait:
-            # Give jobs submitted a moment apart the chance to share a pipeline call.
-            self._stopping.wait(self.batch_wait - age)
-            if self._stopping.is_set():
-                return []
-        return self.jobs.claim(self.batch)
+    def _claim(self) -> tuple[int, Job] | None:
+        """The next job to write: one claimed already, else the oldest queued job, claimed with its
+        queued companions (those with its batch key, up to `batch` images) so that they are painted
+        together; nothing while the painters are supplied for their next two calls."""
+        with self._ready:
+            if self._claimed:
+                return self._claimed.pop(0)
+            ahead = sum(written.images for written in self._written) + self._being_written
+            if ahead >= 2 * self.batch * self.concurrency:
+                self._queued = False  # sleep until a painter takes some (it wakes the writers)
+                return None
+            age = self.jobs.oldest_queued_age()
+            if age is None:
+                self._queued = False
+                return None
+            if age < self.batch_wait:
+                # Give jobs submitted a moment apart the chance to share a pipeline call.
+                self._ready.wait(self.batch_wait - age)
+                return None
+            claimed = self.jobs.claim(self.batch)
+            if not claimed:
+                return None
+            self._being_written += len(claimed)
+            self._claimed.extend((next(self._claims), job) for job in claimed)
+            self._ready.notify_all()  # idle writers: write its companions at the same time
+            return self._claimed.pop(0)
 
-    # -- one batch ------------------------------------------------------------------------------
+    def _write_claimed(self, order: int, job: Job) -> None:
+        try:
+            written = None if self._already_filed(job) else self._write(job)
+            if written is not None:
+                written.order = order
+                with self._ready:
+                    bisect.insort(self._written, written, key=lambda item: item.order)
+        finally:
+            with self._ready:
+                self._being_written -= 1
+                self._ready.notify_all()
+
+    def _painter_loop(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                batch = self._take_batch()
+                if batch:
+                    for painted in self._paint(batch):
+                        self._painted.put(painted)
+            except Exception:
+                log.exception("a painter failed between batches")
+
+    def _take_batch(self) -> list[Written]:
+        """The oldest written job and the written jobs with its key, up to `batch` images.
+
+        While the batch has room and jobs are still being written, wait for them: they may be company.
+        """
+        with self._ready:
+            while not self._stopping.is_set():
+                if self._written:
+                    batch = self._gather()
+                    full = sum(written.images for written in batch) >= self.batch
+                    if full or self._being_written == 0 or batch[0].draft is None:
+                        for written in batch:
+                            self._written.remove(written)
+                        self._queued = True  # room ahead again: writers claim more
+                        self._ready.notify_all()
+                        return batch
+                self._ready.wait(IDLE_POLL_SECONDS)
+        return []
+
+    def _gather(self) -> list[Written]:
+        first = self._written[0]
+        batch, images = [first], first.images
+        if first.draft is None:
+            return batch
+        for written in self._written[1:]:
+            if written.key == first.key and images + written.images <= self.batch:
+                batch.append(written)
+                images += written.images
+        return batch
+
+    def _filer_loop(self) -> None:
+        while True:
+            painted = self._painted.get()
+            if painted is None:
+                return
+            try:
+                self._file(*painted)
+            except Exception:
+                log.exception("a filer failed between batches")
+
+    # -- one job, one batch ---------------------------------------------------------------------
 
     def run(self, jobs: Sequence[Job]) -> None:
-        """Write each job's concepts, then paint all the written ones in one artist call."""
-        drafts: list[Draft] = []
-        written: list[Job] = []
-        for job in jobs:
-            if self._already_filed(job):
-                continue
-            if job.params.panels:
-                self._strip(job)
-                continue
-            try:
-                drafts.append(self._prepare(job))
-                written.append(job)
-            except Exception as error:
-                self._fail([job], error)
-        if drafts:
-            self._paint(written, drafts)
+        """Write, paint, letter and file claimed jobs in this thread; compatible ones in one pipeline call."""
+        written = [item for job in jobs if not self._already_filed(job) and (item := self._write(job)) is not None]
+        while written:
+            first = written[0]
+            batch = [first] if first.draft is None else [item for item in written if item.key == first.key]
+            written = [item for item in written if item not in batch]
+            for painted in self._paint(batch):
+                self._file(*painted)
 
     def _already_filed(self, job: Job) -> bool:
         """Finish a job whose gag is already in the gallery: the server stopped between filing it and
@@ -146,26 +289,71 @@ class Worker:
         self.jobs.finish(job.id, gag.id)
         return True
 
-    def _prepare(self, job: Job) -> Draft:
+    def _write(self, job: Job) -> Written | None:
+        """The job's concepts written (a strip is written when it is painted); None when writing failed."""
+        if job.params.panels:
+            return Written(job, None)
         params = job.params
-        draft = self.backends.studio.prepare(
-            params.request,
-            subjects=params.subjects,
-            n=params.image_count(),
-            seed=params.seed,
-            size=params.dimensions(),
-            lettering=params.lettering,
-            concepts=params.concepts,
-            progress=lambda stage, done, total: self.jobs.progress([job.id], stage, done, total),
-            writer=self.backends.writer(params.writer) if params.concepts is None else None,
-            artist=self.backends.artist(params.artist),
-            editor=params.editor,
-            candidates=params.candidates,
-            punch_up=params.punch_up,
-            retries=params.retries,
-        )
+        try:
+            draft = self.backends.studio.prepare(
+                params.request,
+                subjects=params.subjects,
+                n=params.image_count(),
+                seed=params.seed,
+                size=params.dimensions(),
+                lettering=params.lettering,
+                concepts=params.concepts,
+                progress=lambda stage, done, total: self.jobs.progress([job.id], stage, done, total),
+                writer=self.backends.writer(params.writer) if params.concepts is None else None,
+                artist=self.backends.artist(params.artist),
+                editor=params.editor,
+                candidates=params.candidates,
+                punch_up=params.punch_up,
+                retries=params.retries,
+            )
+        except Exception as error:
+            self._fail([job], error)
+            return None
         draft.job_id = job.id
-        return draft
+        return Written(job, draft)
+
+    def _paint(self, batch: list[Written]) -> list[tuple[list[Job], Painted]]:
+        """Paint a batch in one call; what filers get: the jobs and their painted drafts, in calls."""
+        if batch[0].draft is None:
+            self._strip(batch[0].job)
+            return []
+        jobs = [written.job for written in batch]
+        drafts = [written.draft for written in batch]
+        if len(jobs) > 1:
+            log.info("painting %d jobs in one call: %s", len(jobs), ", ".join(job.id for job in jobs))
+        try:
+            # Every job of a batch has the same artist (see Written.key).
+            artist = self.backends.artist(jobs[0].params.artist)
+            painted = self.backends.studio.paint(drafts, artist=artist, progress=PaintingProgress(self.jobs, jobs))
+        except Exception as error:
+            if len(batch) == 1:
+                self._fail(jobs, error)
+                return []
+            # One job must not fail its neighbours (a batch too big for the GPU, a concept the artist
+            # refuses): paint them one by one, so only the job at fault fails.
+            log.warning("a batch failed (%s): painting its %d jobs one by one", error_line(error), len(batch))
+            return [painted for written in batch for painted in self._paint([written])]
+        return [(jobs, painted)]
+
+    def _file(self, jobs: list[Job], painted: Painted) -> None:
+        """Letter and file each gag of a painted batch, each job done (or failed) as soon as its gag is."""
+        for index, job in enumerate(jobs):
+            try:
+                gag = self.backends.studio.file(
+                    painted,
+                    index,
+                    progress=lambda stage, done, total, job=job: self.jobs.progress([job.id], stage, done, total),
+                )
+            except Exception as error:
+                if not self._already_filed(job):
+                    self._fail([job], error)
+                continue
+            self.jobs.finish(job.id, gag.id)
 
     def _strip(self, job: Job) -> None:
         """Write, paint, letter and file one comic strip (its panels painted in one call of their own)."""
@@ -192,66 +380,23 @@ class Worker:
             return
         self.jobs.finish(job.id, gag.id)
 
-    def _paint(self, jobs: list[Job], drafts: list[Draft]) -> None:
-        # Every job of a batch has the same artist (see batch_key); the studio only lends its gallery and letterer.
-        artist = self.backends.artist(jobs[0].params.artist)
-        progress = BatchProgress(self.jobs, jobs, drafts)
-        if len(jobs) > 1:
-            log.info("painting %d jobs in one call: %s", len(jobs), ", ".join(job.id for job in jobs))
-        try:
-            gags = self.backends.studio.finish(drafts, artist=artist, progress=progress)
-        except Exception as error:
-            unfinished = progress.unfinished()  # those already filed stay done
-            if len(unfinished) > 1:
-                # One job must not fail its neighbours (a caption with no room, a batch too big for
-                # the GPU): paint the rest one by one, so only the job at fault fails.
-                log.warning(
-                    "a batch failed (%s): painting its %d unfinished jobs one by one",
-                    error_line(error),
-                    len(unfinished),
-                )
-                for job, draft in unfinished:
-                    if not self._already_filed(job):
-                        self._paint([job], [draft])
-            else:
-                self._fail([job for job, _ in unfinished if not self._already_filed(job)], error)
-            return
-        for job, gag in zip(jobs, gags):
-            self.jobs.finish(job.id, gag.id)
-
     def _fail(self, jobs: Sequence[Job], error: Exception) -> None:
         line = error_line(error)  # logs the traceback of an unexpected error
         log.info("job %s failed: %s", ", ".join(job.id for job in jobs), line)
         self.jobs.fail([job.id for job in jobs], line)
 
 
-class BatchProgress:
-    """Routes `Studio.finish` progress for a batch to its jobs.
+class PaintingProgress:
+    """Painting progress for every job of a batch: painting is shared, so every job hears it, at its
+    first and last step and every PROGRESS_INTERVAL_SECONDS between."""
 
-    Painting is shared, so every job hears it, at its first and last step and every
-    PROGRESS_INTERVAL_SECONDS between. Lettering and filing happen gag by gag, in the order of the
-    drafts, so they go to the job being lettered; once its gag is filed it is done.
-    """
-
-    def __init__(self, jobs: JobQueue, batch: Sequence[Job], drafts: Sequence[Draft]):
+    def __init__(self, jobs: JobQueue, batch: Sequence[Job]):
         self.jobs = jobs
-        self.batch = list(batch)
-        self.drafts = list(drafts)
-        self.current = 0
-        self._last_painting_report = float("-inf")
-
-    def unfinished(self) -> list[tuple[Job, Draft]]:
-        return list(zip(self.batch, self.drafts))[self.current :]
+        self.job_ids = [job.id for job in batch]
+        self._last_report = float("-inf")
 
     def __call__(self, stage: str, done: int, total: int) -> None:
-        if stage == "painting":
-            now = time.monotonic()
-            if done in (1, total) or now - self._last_painting_report >= PROGRESS_INTERVAL_SECONDS:
-                self._last_painting_report = now
-                self.jobs.progress([job.id for job in self.batch], stage, done, total)
-            return
-        job = self.batch[self.current]
-        self.jobs.progress([job.id], stage, done, total)
-        if stage == "filing" and done == total:
-            self.jobs.finish(job.id, self.drafts[self.current].gag.id)
-            self.current += 1
+        now = time.monotonic()
+        if done in (1, total) or now - self._last_report >= PROGRESS_INTERVAL_SECONDS:
+            self._last_report = now
+            self.jobs.progress(self.job_ids, stage, done, total)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Protocol
 
 from sightgag.concept import Concept
@@ -14,3 +15,14 @@ class Writer(Protocol):
     def write(self, request: str, subjects: list[Subject], n: int = 1, seed: int | None = None) -> list[Concept]:
         """Return `n` distinct, validated Concepts, best first; raise SightgagError on failure."""
         ...
+
+
+class ExchangeLog(threading.local):
+    """A writer's record of its LLM calls (`writer.exchanges`), one list per thread.
+
+    The server writes several jobs at once with one writer, and the studio takes and clears what the
+    writer recorded after each job: each job must see only the calls made for it.
+    """
+
+    def __init__(self) -> None:
+        self.calls: list[dict] = []

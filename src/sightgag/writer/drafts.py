@@ -10,12 +10,14 @@ the model is loaded on first use and kept.
 from __future__ import annotations
 
 import re
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 from sightgag.errors import SightgagError, UsageError
 from sightgag.settings import Settings
+from sightgag.writer.base import ExchangeLog
 from sightgag.writer.embedded import EMBEDDED_NAME, embedded_gguf
 from sightgag.writer.jokes import content_words, restates, usable
 from sightgag.writer.planner import Plan
@@ -28,14 +30,15 @@ MAX_TOKENS = 24
 
 
 class CaptionDrafter:
-    def __init__(self, model: str, settings: Settings, exchanges: list[dict]):
+    def __init__(self, model: str, settings: Settings, log: ExchangeLog):
         self.path = embedded_gguf() if model == EMBEDDED_NAME else Path(model).expanduser()
         if not self.path.is_file() or self.path.suffix != ".gguf":
             raise UsageError(
                 f"offline:{model}: name a .gguf file or {EMBEDDED_NAME}, e.g. --writer offline:{EMBEDDED_NAME}"
             )
-        self.exchanges = exchanges
+        self.log = log  # the writer's: its calls are recorded with the writer's own
         self._llm = None
+        self._running = threading.Lock()  # a llama.cpp model answers one call at a time
 
     def draft(self, plan: Plan, premise: str, count: int, seed: int) -> list[str]:
         """Up to `count` drafts that survive the filter (often none)."""
@@ -60,9 +63,10 @@ class CaptionDrafter:
         }
         started = time.monotonic()
         try:
-            answer = self._model().create_chat_completion(
-                messages, max_tokens=MAX_TOKENS, temperature=0.9, top_p=0.95, seed=seed
-            )
+            with self._running:
+                answer = self._model().create_chat_completion(
+                    messages, max_tokens=MAX_TOKENS, temperature=0.9, top_p=0.95, seed=seed
+                )
             record["response"] = answer["choices"][0]["message"]["content"] or ""
             return record["response"]
         except Exception as error:  # llama.cpp reports failures as plain exceptions
@@ -72,7 +76,7 @@ class CaptionDrafter:
             ) from error
         finally:
             record["duration_s"] = round(time.monotonic() - started, 3)
-            self.exchanges.append(record)
+            self.log.calls.append(record)
 
     def _model(self):
         if self._llm is None:

@@ -22,6 +22,7 @@ import copy
 import hashlib
 import logging
 import shutil
+import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -33,6 +34,7 @@ from sightgag.concept import MAX_CAPTION_WORDS, Concept, Concepts, concepts_sche
 from sightgag.errors import SightgagError, UsageError
 from sightgag.settings import Settings
 from sightgag.subjects import Subject
+from sightgag.writer.base import ExchangeLog
 from sightgag.writer.brief import reask_prompt, system_prompt, user_prompt
 from sightgag.writer.embedded import EMBEDDED_NAME, embedded_gguf
 from sightgag.writer.openai_compat import link_subjects
@@ -96,10 +98,18 @@ class LocalWriter:
         self.settings = settings
         self.max_new_tokens = max_new_tokens
         self.temperature = temperature
-        self.exchanges: list[dict] = []
+        self._log = ExchangeLog()
+        # One model, one generation at a time: the server writes several jobs at once, and threads
+        # would share the model's torch RNG (and load it twice).
+        self._running = threading.Lock()
         self._model = None
         self._tokenizer = None
         self._grammar_tokenizer = None
+
+    @property
+    def exchanges(self) -> list[dict]:
+        """This thread's LLM calls not yet logged: the studio logs and clears them after each gag."""
+        return self._log.calls
 
     @property
     def spec(self) -> str:
@@ -122,7 +132,9 @@ class LocalWriter:
         problem = "no answer"
         for attempt in range(self.settings.writer_reasks + 1):
             # Each try samples afresh (seed + attempt): a re-ask alone rarely changes a small model's mind.
-            answer = self._generate(messages, grammar, budget=self.max_new_tokens or TOKENS_PER_CONCEPT * n, seed=seed + attempt)
+            answer = self._generate(
+                messages, grammar, budget=self.max_new_tokens or TOKENS_PER_CONCEPT * n, seed=seed + attempt
+            )
             try:
                 concepts = _parse(answer, n)
             except _Unusable as unusable:
@@ -138,7 +150,9 @@ class LocalWriter:
             "try another --seed, or a stronger model with --writer"
         )
 
-    def ask_json(self, messages: list[dict], schema: dict, *, name: str, seed: int | None = None) -> tuple[str, str | None]:
+    def ask_json(
+        self, messages: list[dict], schema: dict, *, name: str, seed: int | None = None
+    ) -> tuple[str, str | None]:
         """One grammar-constrained answer to any JSON schema (the editor's judge asks with this), recorded in
         `exchanges`: the answer's text and why it stopped ("length" when the budget ran out first)."""
         import llguidance
@@ -171,7 +185,7 @@ class LocalWriter:
                 messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
             ).to(self._model.device)
             matcher = llguidance.LLMatcher(self._grammar_tokenizer, grammar)
-            with torch.random.fork_rng(devices=[]), torch.inference_mode():
+            with self._running, torch.random.fork_rng(devices=[]), torch.inference_mode():
                 torch.manual_seed(seed)
                 output = self._model.generate(
                     **prompt,
@@ -208,8 +222,11 @@ class LocalWriter:
     # Loading.
 
     def _load(self) -> None:
-        if self._model is not None:
-            return
+        with self._running:
+            if self._model is None:
+                self._load_now()
+
+    def _load_now(self) -> None:
         try:
             import llguidance.hf
             from transformers import AutoModelForCausalLM, AutoTokenizer

@@ -23,6 +23,7 @@ from sightgag.concept import MAX_SIGN_CHARS, Box, Caption, CastMember, Concept, 
 from sightgag.errors import UsageError
 from sightgag.settings import Settings
 from sightgag.subjects import Subject
+from sightgag.writer.base import ExchangeLog
 from sightgag.writer.devices import FOIL_COMES_TO_LIFE, LIMBS, PARODIES, PARODY_KEYS, STAGINGS, Parody, Staging
 from sightgag.writer.grammar import article, gerund, past_participle, plural, singular, third_person, verb_lemma
 from sightgag.writer.jokes import (
@@ -145,12 +146,17 @@ class OfflineWriter:
     def __init__(self, model: str | None, settings: Settings):
         self.settings = settings
         self.model = model
-        self.exchanges: list[dict] = []
+        self._log = ExchangeLog()
         self.drafter = None
         if model:
             from sightgag.writer.drafts import CaptionDrafter  # only loads llama.cpp when asked for
 
-            self.drafter = CaptionDrafter(model, settings, self.exchanges)
+            self.drafter = CaptionDrafter(model, settings, self._log)
+
+    @property
+    def exchanges(self) -> list[dict]:
+        """This thread's LLM calls not yet logged: the studio logs and clears them after each gag."""
+        return self._log.calls
 
     @property
     def spec(self) -> str:

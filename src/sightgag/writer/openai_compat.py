@@ -37,6 +37,7 @@ from sightgag.concept import MAX_CAPTION_WORDS, Concept, Concepts, concepts_sche
 from sightgag.errors import SightgagError, UsageError
 from sightgag.settings import Settings
 from sightgag.subjects import Subject
+from sightgag.writer.base import ExchangeLog
 from sightgag.writer.brief import reask_prompt, system_prompt, user_prompt
 from sightgag.writer.request import clean_request
 
@@ -105,7 +106,7 @@ class OpenAICompatWriter:
         self.settings = settings
         self.max_tokens = max_tokens
         self.temperature = temperature
-        self.exchanges: list[dict] = []
+        self._log = ExchangeLog()
 
         if provider == "openai-compat":
             self.base_url, self.model = _split_compat_target(model)
@@ -128,6 +129,11 @@ class OpenAICompatWriter:
         )
 
     @property
+    def exchanges(self) -> list[dict]:
+        """This thread's LLM calls not yet logged: the studio logs and clears them after each gag."""
+        return self._log.calls
+
+    @property
     def spec(self) -> str:
         if self.provider.name == "openai-compat":
             target = f"{self.base_url}#{self.model}" if self.model else self.base_url
@@ -145,6 +151,7 @@ class OpenAICompatWriter:
             {"role": "system", "content": system_prompt()},
             {"role": "user", "content": user_prompt(request, subjects, n)},
         ]
+
         def parse(answer: str, finish_reason: str | None) -> list[Concept]:
             return parse_concepts(answer, n, finish_reason)
 
@@ -179,7 +186,9 @@ class OpenAICompatWriter:
             "try again, or pick a stronger model with --writer"
         )
 
-    def ask_json(self, messages: list[dict], schema: dict, *, name: str, seed: int | None = None) -> tuple[str, str | None]:
+    def ask_json(
+        self, messages: list[dict], schema: dict, *, name: str, seed: int | None = None
+    ) -> tuple[str, str | None]:
         """One structured-output call with any JSON schema, in the wire form this server takes.
 
         For other roles that talk to the same LLM (the editor's judge): the answer's text and why it
