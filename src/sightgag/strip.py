@@ -213,7 +213,8 @@ def _story(strip: Strip, said_last: str) -> str:
 
     The punchline's words are left out of the last panel (they are the caption), and so are narration
     boxes before it (the setting says where). A panel that needs less than its share leaves the rest to
-    the panels after it; one that needs more keeps its lines before its moment, which the picture shows.
+    the panels after it; one that needs more shortens its moment first (down to MIN_MOMENT_CHARS), since
+    a strip's jokes are carried by its lines at least as much as by its pictures.
     """
     budget = STORY_CHARS
     beats = []
