@@ -213,6 +213,34 @@ def test_a_vision_judge_failing_the_first_try_has_it_repainted_once(tiny_flux_di
     assert gag.editor.vision == "stub vision"
 
 
+class WalksAcross:
+    """An artist that, like the sketch artist, reports where it drew the hero: further right with each seed."""
+
+    spec = "walks-across"
+
+    def paint(self, concepts, *, seeds, width, height, subjects=(), progress=None):
+        from sightgag.artist.base import Painting
+
+        panels = [
+            {"cast": [{"name": concept.hero.name, "role": "hero", "box": [10 * seed, 100, 10 * seed + 60, 200]}]}
+            for concept, seed in zip(concepts, seeds)
+        ]
+        images = [Image.new("RGB", (width, height), (20 * seed % 255, 90, 160)) for seed in seeds]
+        return Painting(images=images, details={"seeds": list(seeds), "panels": panels})
+
+
+def test_what_the_artist_drew_is_recorded_for_the_try_kept_not_the_first(tmp_path):
+    checks = Checks(safety=LocalNSFWDetector(0.5), retries=2, vision=FailsFirstLook())
+    studio = Studio("offline", WalksAcross(), settings=Settings(home=tmp_path), checks=checks)
+
+    gag = studio.make(MITTENS, seed=5, size=(256, 256), editor="none", lettering="caption")
+
+    picture = gag.editor.pictures[0]
+    assert picture.kept == 1 and picture.attempts[1].seed == 6
+    assert gag.artist_details["panels"][0]["cast"][0]["box"][0] == 60  # seed 6's drawing, not seed 5's
+    assert picture.hero.x == pytest.approx(60 / 256)
+
+
 def test_without_a_vision_model_the_look_is_skipped_with_a_reason(tmp_path):
     gag = Studio("offline", "sketch", settings=Settings(home=tmp_path)).make(MITTENS, seed=1, size=(256, 256))
     assert gag.editor.vision.startswith("skipped")

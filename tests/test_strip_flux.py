@@ -45,29 +45,54 @@ def test_every_panel_is_painted_in_one_call_with_the_same_character_text(tiny_fl
     assert len(gag.renders) == panels and all(render.exists() for render in gag.renders)
 
 
-def test_kontext_paints_every_panel_after_the_first_from_it(tiny_flux_dir, tmp_path_factory, monkeypatch):
-    from diffusers import FluxKontextPipeline
+@pytest.fixture
+def tiny_kontext(tiny_flux_dir, tmp_path_factory):
+    """A KontextArtist over a tiny random FluxKontextPipeline, painting 64 px panels in one step."""
     from tiny_flux import build_tiny_kontext
 
-    from sightgag.artist.base import CARRY_OVER
     from sightgag.artist.kontext import KontextArtist
     from sightgag.settings import Settings
-    from sightgag.strip_studio import paint_panels
-    from sightgag.writer.offline import OfflineWriter
-    from sightgag.writer.strips import write_strip
 
     folder = build_tiny_kontext(tmp_path_factory.mktemp("models") / "tiny-kontext", flux_folder=tiny_flux_dir)
-    artist = KontextArtist(str(folder), Settings(), steps=1, reference_area=48 * 48, max_area=64 * 64)
-    calls = []
+    return KontextArtist(str(folder), Settings(), steps=1, reference_area=48 * 48, max_area=64 * 64)
+
+
+@pytest.fixture
+def kontext_calls(monkeypatch) -> list[dict]:
+    """Every FluxKontextPipeline call: the picture it was given, its prompt, and the picture it made."""
+    from diffusers import FluxKontextPipeline
+
+    calls: list[dict] = []
     call = FluxKontextPipeline.__call__
 
     def recording_call(pipe, *args, **kwargs):
-        calls.append({"image": kwargs.get("image"), "prompt_2": kwargs["prompt_2"]})
-        return call(pipe, *args, **kwargs)
+        output = call(pipe, *args, **kwargs)
+        calls.append({"image": kwargs.get("image"), "prompt_2": kwargs["prompt_2"], "made": output.images[0]})
+        return output
 
     monkeypatch.setattr(FluxKontextPipeline, "__call__", recording_call)
-    strip = write_strip(OfflineWriter(None, Settings()), MITTENS, [], 4, 3)
-    painting = paint_panels(artist, strip.panel_concepts(), seeds=[3, 4, 5, 6], width=64, height=64, subjects=[])
+    return calls
+
+
+def mittens_strip(panels: int):
+    from sightgag.settings import Settings
+    from sightgag.writer.offline import OfflineWriter
+    from sightgag.writer.strips import write_strip
+
+    return write_strip(OfflineWriter(None, Settings()), MITTENS, [], panels, 3)
+
+
+def test_kontext_paints_every_panel_after_the_first_from_it(tiny_kontext, kontext_calls):
+    from sightgag.artist.base import CARRY_OVER
+    from sightgag.editor.paintings import Checks
+    from sightgag.editor.safety import load_safety
+    from sightgag.settings import Settings
+    from sightgag.strip_studio import paint_panels
+
+    calls = kontext_calls
+    checks = Checks(safety=load_safety(Settings(safety="off")), retries=0)
+    concepts = mittens_strip(4).panel_concepts()
+    painting = paint_panels(tiny_kontext, concepts, seeds=[3, 4, 5, 6], width=64, height=64, subjects=[], checks=checks)
 
     assert len(painting.images) == 4 and painting.details["seeds"] == [3, 4, 5, 6]
     assert calls[0]["image"] is None  # no subject photo: panel 1 is painted from the words alone
@@ -78,6 +103,39 @@ def test_kontext_paints_every_panel_after_the_first_from_it(tiny_flux_dir, tmp_p
         expected = first.resize(later["image"].size, Image.Resampling.LANCZOS)
         assert np.array_equal(np.asarray(later["image"]), np.asarray(expected))
     assert painting.details["references"] == [None, "given", "given", "given"]
+
+
+def test_kontext_paints_the_other_panels_from_the_panel_1_it_kept_after_a_repaint(tiny_kontext, kontext_calls):
+    from sightgag.editor.paintings import Checks
+    from sightgag.editor.record import VisionVerdict
+    from sightgag.editor.safety import LocalNSFWDetector
+    from sightgag.strip_studio import paint_panels
+
+    class FailsTheFirstPanel1:
+        """A vision judge that finds six fingers in the first picture it is shown, and nothing after."""
+
+        name = "stub vision"
+        looked = 0
+
+        def judge(self, image, concept, reference=None) -> VisionVerdict:
+            self.looked += 1
+            return VisionVerdict(passed=self.looked > 1, model=self.name)
+
+    checks = Checks(safety=LocalNSFWDetector(0.5), retries=2, vision=FailsTheFirstPanel1())
+    concepts = mittens_strip(3).panel_concepts()
+    painting = paint_panels(tiny_kontext, concepts, seeds=[3, 4, 5], width=64, height=64, subjects=[], checks=checks)
+
+    first_try, repaint, *later = kontext_calls
+    assert first_try["image"] is None and repaint["image"] is None and len(later) == 2
+    panel_1 = painting.pictures[0]
+    assert [attempt.seed for attempt in panel_1.attempts] == [3, 4] and panel_1.kept == 1
+    kept = np.asarray(painting.images[0])
+    assert np.array_equal(kept, np.asarray(repaint["made"])) and not np.array_equal(kept, np.asarray(first_try["made"]))
+    for call in later:  # panels 2 and 3 start from the repaint, the panel 1 that was kept
+        expected = painting.images[0].resize(call["image"].size, Image.Resampling.LANCZOS)
+        assert np.array_equal(np.asarray(call["image"]), np.asarray(expected))
+    assert [len(picture.attempts) for picture in painting.pictures] == [2, 1, 1]
+    assert painting.details["kept_seeds"] == [4, 4, 5] and painting.details["references"] == [None, "given", "given"]
 
 
 def test_hosted_kontext_is_sent_panel_1_for_every_other_panel():

@@ -11,6 +11,7 @@ from server_fixture import running_server
 from test_server import wait_for_job
 
 pytestmark = pytest.mark.slow
+SIZE = "256x256"
 
 
 @pytest.fixture(scope="module")
@@ -68,3 +69,35 @@ def test_a_strip_of_five_panels_or_of_given_concepts_is_refused(client):
     concept = client.post("/api/concepts", json={"request": "my cat", "n": 1}).json()["concepts"][0]
     response = client.post("/api/jobs", json={"request": "my cat", "panels": 3, "concepts": [concept]})
     assert response.status_code == 422 and "not both" in response.text
+
+
+def test_a_strip_job_hands_its_editor_candidates_and_retries_to_the_studio(tmp_path):
+    from sightgag.server.jobs import JobRequest
+    from sightgag.server.settings import ServerSettings
+    from sightgag.server.state import ServerState
+    from sightgag.settings import Settings
+
+    def run(state: ServerState, **params) -> dict:
+        job = state.submit(JobRequest(request="a tiny hamster guarding a bank vault", panels=3, size=SIZE, **params))
+        while batch := state.jobs.claim(8):
+            state.worker.run(batch)
+        return state.jobs.get(job.id).model_dump()
+
+    state = ServerState.build(ServerSettings(), Settings(home=tmp_path / "home", writer="offline", artist="sketch"))
+    done = run(state, seed=4, editor="offline", candidates=3, retries=0)
+    assert done["status"] == "done", done["error"]
+    record = state.studio.gallery.get(done["gag_id"]).editor
+    assert record.editor == "offline" and record.candidates == 3 and len(record.ranking) == 3
+    assert len(record.pictures) == 3
+    unknown = run(state, editor="critic")
+    assert unknown["status"] == "failed" and "unknown editor 'critic'" in unknown["error"]
+
+    # A safety check that blocks everything shows how many tries each panel had: the job's, or the settings' 2 repaints.
+    blocking = ServerState.build(
+        ServerSettings(), Settings(home=tmp_path / "blocking", writer="offline", artist="sketch", safety_threshold=0.0)
+    )
+    once, default = run(blocking, seed=5, retries=0), run(blocking, seed=5)
+    assert once["status"] == default["status"] == "failed"
+    assert "blocked panel(s) 1, 2, 3 of this strip in 1 try each" in once["error"]
+    assert "in 3 tries each; nothing was saved" in default["error"]
+    assert blocking.studio.gallery.list() == []

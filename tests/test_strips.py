@@ -16,6 +16,10 @@ import pytest
 from PIL import Image
 from pydantic import ValidationError
 
+from sightgag.artist.sketch import SketchArtist
+from sightgag.editor.paintings import Checks
+from sightgag.editor.record import VisionVerdict
+from sightgag.editor.safety import LocalNSFWDetector
 from sightgag.errors import UsageError
 from sightgag.letterer.shapes import Rect
 from sightgag.settings import Settings
@@ -222,11 +226,12 @@ def test_the_command_line_makes_shows_and_refuses_strips(tmp_path):
 
     made = sightgag(
         "strip", REQUESTS[2], "--panels", "3", "--layout", "grid", "--writer", "offline", "--artist", "sketch",
-        "--size", "320x320", "--seed", "9", "--json", home=tmp_path,
+        "--size", "320x320", "--seed", "9", "--retries", "0", "--json", home=tmp_path,
     )
     assert made.returncode == 0, made.stderr
     summary = json.loads(made.stdout)
     assert len(summary["strip"]["panels"]) == 3 and summary["layout"] == "grid" and summary["size"] == "320x320"
+    assert [len(picture["attempts"]) for picture in summary["editor"]["pictures"]] == [1, 1, 1]
     with Image.open(summary["images"][0]) as page:
         assert page.width > 2 * 320 and page.height > 2 * 320  # two rows of up to two panels
 
@@ -235,8 +240,10 @@ def test_the_command_line_makes_shows_and_refuses_strips(tmp_path):
     first = summary["strip"]["panels"][0]["balloons"][0]
     assert f"1.1 {first['speaker']}: {first['text']}" in shown.stdout
     assert summary["strip"]["title"] in shown.stdout
+    assert "picture 3: seed 11" in shown.stdout  # each panel's checks, as a gag's pictures'
 
-    for args, message in ((("--panels", "5"), "3 or 4"), (("--layout", "diagonal"), "layout")):
+    refusals = ((("--panels", "5"), "3 or 4"), (("--layout", "diagonal"), "layout"), (("--retries", "9"), "--retries"))
+    for args, message in refusals:
         refused = sightgag("strip", REQUESTS[2], *args, "--writer", "offline", "--artist", "sketch", home=tmp_path)
         assert refused.returncode == 2 and message in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
 
@@ -304,8 +311,154 @@ def test_the_editor_picks_the_punchline_from_the_writers_candidates(tmp_path):
 
 
 def test_with_no_editor_the_writers_first_gag_is_the_punchline(tmp_path):
+    request = "a tiny hamster guarding a bank vault"
     studio = Studio(writer="offline", artist="sketch", settings=Settings(home=tmp_path))
 
-    gag = studio.strip("a tiny hamster guarding a bank vault", panels=3, seed=2, size=(256, 256), editor="none")
+    gag = studio.strip(request, panels=3, seed=2, size=(256, 256), editor="none")
 
-    assert gag.editor is None
+    [only] = gag.editor.ranking
+    assert gag.editor.editor == "none" and gag.editor.candidates == 1 and "not judged" in only.reason
+    first = OfflineWriter(None, Settings()).write(request, [], n=1, seed=2)[0]
+    assert gag.strip.panels[-1].moment == first.moment
+    assert len(gag.editor.pictures) == 3  # the panels are checked all the same
+
+
+# -- each panel checked like a gag's picture ---------------------------------------------------
+
+HAMSTER = "a tiny hamster guarding a bank vault"
+SIGN = "BANK VAULT"
+
+
+class SketchThatMisspellsOnce(SketchArtist):
+    """The sketch artist, except that with one seed it paints the sign misspelt, as Flux does."""
+
+    spec = "sketch-that-misspells-once"
+
+    def __init__(self, misspelt_seed: int):
+        super().__init__()
+        self.misspelt_seed = misspelt_seed
+        self.calls: list[list[int]] = []
+
+    def paint(self, concepts, *, seeds, **options):
+        self.calls.append(list(seeds))
+        concepts = [
+            misspelt(concept) if seed == self.misspelt_seed and concept.sign_text else concept
+            for concept, seed in zip(concepts, seeds)
+        ]
+        return super().paint(concepts, seeds=seeds, **options)
+
+
+def misspelt(concept):
+    return concept.model_copy(update={"sign_text": "BNAK VUALT"})
+
+
+def strip_with_a_sign() -> Strip:
+    """The offline writer's strip with a sign in its first panel, where the hero stands alone."""
+    data = offline_strip(HAMSTER, 3, seed=2).model_dump()
+    data["panels"][0]["sign_text"] = SIGN
+    return Strip.model_validate(data)
+
+
+def test_a_panel_whose_sign_reads_wrong_is_repainted_and_the_page_letters_around_the_kept_one(tmp_path):
+    seed = 30
+    artist = SketchThatMisspellsOnce(misspelt_seed=seed)  # panel 1's first try
+    studio = Studio(writer="offline", artist=artist, settings=Settings(home=tmp_path))
+
+    gag = studio.strip(HAMSTER, strip=strip_with_a_sign(), panels=3, seed=seed, retries=2)
+
+    assert artist.calls == [[seed, seed + 1, seed + 2], [seed + 1]]  # one panel repainted, once, with the next seed
+    signed, *others = gag.editor.pictures
+    assert [len(picture.attempts) for picture in others] == [1, 1] and others[0].attempts[0].sign is None
+    wrong, right = signed.attempts
+    assert (wrong.seed, right.seed, signed.kept) == (seed, seed + 1, 1)
+    assert not wrong.sign.ok and wrong.sign.read.replace(" ", "").upper() == "BNAKVUALT"
+    assert right.sign.ok and right.sign.boxes
+    assert gag.artist_details["kept_seeds"] == [seed + 1, seed + 1, seed + 2]
+    assert studio.gallery.get(gag.id).editor == gag.editor  # filed with the strip
+
+    # The panel kept is the repaint, and what the page is lettered around is what the repaint drew.
+    concept = gag.strip.panel_concept(0)
+    repaint = SketchArtist().paint([concept], seeds=[seed + 1], width=gag.width, height=gag.height)
+    assert np.array_equal(pixels(gag.renders[0]), np.asarray(repaint.images[0]))
+    assert gag.artist_details["panels"][0] == repaint.details["panels"][0]
+    assert gag.keep_clear[0] == repaint.keep_clear[0] != []
+    page = lettered_page(gag)
+    frame = page.panels[0]
+    lettered = [b for b in page.balloons if b.panel == 0]
+    boxes = [c for c in page.captions if c.panel == 0]
+    assert lettered and boxes  # there is lettering to keep off the sign
+    for box in gag.keep_clear[0]:
+        sign = Rect(
+            frame.left + box.x * frame.width, frame.top + box.y * frame.height,
+            frame.left + (box.x + box.w) * frame.width, frame.top + (box.y + box.h) * frame.height,
+        )  # fmt: skip
+        for balloon in lettered:
+            assert not ellipse_covers(balloon.ellipse, sign), balloon.text.text
+        for caption in boxes:
+            assert caption.box.overlap(sign) == 0, caption.text.text
+
+
+def test_a_strip_with_a_repainted_panel_rerenders_bit_identically(tmp_path):
+    seed = 30
+    studio = Studio(writer="offline", artist=SketchThatMisspellsOnce(seed), settings=Settings(home=tmp_path))
+    gag = studio.strip(HAMSTER, strip=strip_with_a_sign(), panels=3, seed=seed)
+
+    again = studio.rerender(gag.id)
+
+    # The same repaint, and the same try kept.
+    assert again.parent == gag.id and again.editor.pictures == gag.editor.pictures
+    assert len(again.editor.pictures[0].attempts) == 2
+    for before, after in zip([*gag.renders, *gag.images], [*again.renders, *again.images], strict=True):
+        assert np.array_equal(pixels(before), pixels(after))
+
+
+class LooksAtEveryPanel:
+    """A vision judge that keeps what it was shown, and finds six fingers in the first picture only."""
+
+    name = "stub vision"
+
+    def __init__(self):
+        self.shown: list[str] = []
+
+    def judge(self, image, concept, reference=None) -> VisionVerdict:
+        self.shown.append(concept.moment)
+        if len(self.shown) == 1:
+            return VisionVerdict(passed=False, problems=["six fingers"], model=self.name)
+        return VisionVerdict(passed=True, model=self.name)
+
+
+def test_the_vision_judge_looks_at_every_panel_and_a_failed_one_is_repainted(tmp_path):
+    judge = LooksAtEveryPanel()
+    checks = Checks(safety=LocalNSFWDetector(0.5), retries=2, vision=judge)
+    studio = Studio(writer="offline", artist="sketch", settings=Settings(home=tmp_path), checks=checks)
+
+    gag = studio.strip(HAMSTER, panels=4, seed=8, size=(256, 256))
+
+    moments = [panel.moment for panel in gag.strip.panels]
+    assert judge.shown == [*moments, moments[0]]  # every panel once, then panel 1's repaint
+    first, *others = gag.editor.pictures
+    assert [attempt.vision.passed for attempt in first.attempts] == [False, True] and first.kept == 1
+    assert all(len(picture.attempts) == 1 and picture.attempts[0].vision.passed for picture in others)
+    assert gag.editor.vision == "stub vision" and gag.editor.safety.startswith("open_nsfw")
+
+
+def test_the_offline_editor_keeps_the_strip_whose_last_words_play_on_the_request():
+    from sightgag.editor.desk import edit_strips
+    from sightgag.editor.offline import OfflineEditor
+
+    def ending_with(words: str) -> Strip:
+        data = offline_strip(HAMSTER, 3, seed=2).model_dump()
+        data["panels"][-1].update(caption=words, balloons=[])
+        return Strip.model_validate(data)
+
+    loose, tied = ending_with("Some days are just like that."), ending_with("No hamster has ever lost a vault.")
+
+    kept, record = edit_strips(OfflineEditor(), HAMSTER, [], [loose, tied])
+
+    assert kept == tied and record.candidates == 2
+    best, other = record.ranking
+    assert (best.candidate, best.kept, best.caption) == (1, True, "No hamster has ever lost a vault.")
+    assert best.score > other.score and "not tied" in other.reason
+    story = tied.as_concept().moment
+    for number, panel in enumerate(tied.panels[:-1], 1):  # the editor reads the story, beat by beat
+        assert f"{number}. " in story and panel.balloons[0].text[:8] in story

@@ -51,6 +51,7 @@ EditorOption = Annotated[
     Optional[str], typer.Option("--editor", help="ranks the candidates: auto, offline, none, or an LLM spec (grok, openai, openai-compat:URL)")
 ]
 CandidatesOption = Annotated[Optional[int], typer.Option("--candidates", help="concepts the writer drafts for the editor to rank (default 2 x N, at most 8)")]
+RetriesOption = Annotated[Optional[int], typer.Option("--retries", help="repaints of a picture that fails a check (default 2)")]
 
 _debug = False
 
@@ -134,7 +135,7 @@ def make(
     editor: EditorOption = None,
     candidates: CandidatesOption = None,
     punch_up: Annotated[bool, typer.Option("--punch-up", help="an LLM editor rewrites the kept captions once")] = False,
-    retries: Annotated[Optional[int], typer.Option("--retries", help="repaints of a picture that fails a check (default 2)")] = None,
+    retries: RetriesOption = None,
     animate_too: Annotated[bool, typer.Option("--animate", help="also animate the first picture (3 s MP4, `sightgag animate` for more)")] = False,
     as_json: JsonOption = False,
 ) -> None:
@@ -236,7 +237,8 @@ def strip(
     size: Annotated[Optional[str], typer.Option(help="WIDTHxHEIGHT of each panel, default 512x512")] = None,
     out_dir: Annotated[Optional[Path], typer.Option("--out", help="also copy the page into this folder")] = None,
     editor: EditorOption = None,
-    candidates: CandidatesOption = None,
+    candidates: Annotated[Optional[int], typer.Option("--candidates", help="drafts for the editor to rank: whole strips from an LLM writer (default 2), else gags for the punchline (default 2); at most 8")] = None,
+    retries: RetriesOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Write, paint and letter a comic strip of 3 or 4 panels with the same cast, and file it."""
@@ -255,7 +257,7 @@ def strip(
     with _ProgressBars(enabled=not as_json and sys.stderr.isatty()) as bars:
         gag = studio.strip(
             request, subjects=subject, panels=panels, layout=layout, seed=seed, size=parsed_size, progress=bars,
-            editor=editor, candidates=candidates,
+            editor=editor, candidates=candidates, retries=retries,
         )  # fmt: skip
     images = [str(path) for path in gag.images]
     if out_dir is not None:

@@ -19,6 +19,7 @@ from pydantic import Field, field_validator, model_validator
 
 from sightgag.concept import (
     MAX_CAPTION_CHARS,
+    MAX_CAPTION_WORDS,
     MAX_SIGN_CHARS,
     Box,
     Caption,
@@ -177,6 +178,82 @@ class Strip(_Model):
 
     def panel_concepts(self) -> list[Concept]:
         return [self.panel_concept(index) for index in range(len(self.panels))]
+
+    def as_concept(self) -> Concept:
+        """The whole strip as one Concept, for an editor that ranks Concepts (its candidates are strips).
+
+        A strip's joke is its story and its last words, so that is what the Concept holds: the premise,
+        the story beat by beat with who says what (the moment), and the punchline's words (the caption),
+        staged as the punchline panel is. An editor reads it as it reads a gag: the LLM judge is shown
+        it, the offline editor ties the last words to the request and checks them against the story.
+        """
+        last = self.panels[-1]
+        if last.caption:
+            words, lettering, speaker = last.caption, "caption", None
+        elif last.balloons:
+            words, lettering, speaker = last.balloons[-1].text, "balloon", last.balloons[-1].speaker
+        else:
+            words, lettering, speaker = last.moment, "caption", None  # a silent punchline: what is seen lands it
+        caption = {
+            "text": _shortened(" ".join(words.split()[:MAX_CAPTION_WORDS]), MAX_CAPTION_CHARS),
+            "lettering": lettering,
+            "speaker": speaker,
+        }
+        punchline = self.panel_concept(len(self.panels) - 1).model_dump()
+        # Validated like any Concept: the story and the words are held to its limits.
+        return Concept.model_validate({**punchline, "moment": _story(self, said_last=words), "caption": caption})
+
+
+STORY_CHARS = 300  # as long as a Concept's moment may be
+MIN_MOMENT_CHARS = 30  # of each panel's moment in the story, however much its lines would take
+
+
+def _story(strip: Strip, said_last: str) -> str:
+    """Each panel's moment and lines in order, each panel given an even share of STORY_CHARS.
+
+    The punchline's words are left out of the last panel (they are the caption), and so are narration
+    boxes before it (the setting says where). A panel that needs less than its share leaves the rest to
+    the panels after it; one that needs more shortens its moment first (down to MIN_MOMENT_CHARS), since
+    a strip's jokes are carried by its lines at least as much as by its pictures.
+    """
+    budget = STORY_CHARS
+    beats = []
+    for number, panel in enumerate(strip.panels, 1):
+        last = number == len(strip.panels)
+        lines = [(line.speaker, line.text) for line in panel.balloons if not (last and line.text == said_last)]
+        if last and panel.caption and panel.caption != said_last:
+            lines.append(("box", panel.caption))
+        share = budget // (len(strip.panels) - number + 1) - 1  # less the space between beats
+        head = f"{number}. "
+        said = _said(lines, share - len(head) - MIN_MOMENT_CHARS - 1)
+        moment = _shortened(panel.moment, share - len(head) - len(said) - (1 if said else 0))
+        beat = f"{head}{moment} {said}".strip()
+        beats.append(beat)
+        budget -= len(beat) + 1
+    return " ".join(beats)
+
+
+def _said(lines: list[tuple[str, str]], limit: int) -> str:
+    """`Speaker: "words"` for each line, in at most `limit` characters: each line gets an even share."""
+    parts = []
+    for index, (speaker, text) in enumerate(lines):
+        share = (limit - sum(len(part) + 1 for part in parts)) // (len(lines) - index) - 1
+        room = share - len(speaker) - 4  # the colon, the space and the two quotes
+        if room < 12:
+            break  # too little room to say anything: the moment tells it
+        parts.append(f'{speaker}: "{_shortened(text, room)}"')
+    return " ".join(parts)
+
+
+def _shortened(text: str, limit: int) -> str:
+    """`text`, cut at a word to at most `limit` characters with an ellipsis when it is longer."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    head = text[: max(limit - 1, 0)]
+    if " " in head:
+        head = head.rsplit(" ", 1)[0]
+    return head.rstrip(" ,;:.") + "…"
 
 
 def check_layout(layout: str) -> str:

@@ -193,7 +193,7 @@ class Studio:
         try:
             return edit_concepts(chosen, request, subjects, written, n)
         finally:
-            self._log_exchanges(chosen)
+            self.log_exchanges(chosen)
 
     def make(
         self,
@@ -279,7 +279,7 @@ class Studio:
             try:
                 concepts, record = edit_concepts(chosen_editor, request, resolved, concepts, n, punch_up=punch_up)
             finally:
-                exchanges += self._log_exchanges(chosen_editor)
+                exchanges += self.log_exchanges(chosen_editor)
             timings["editor"] = time.perf_counter() - started
         gag = Gag(
             id=gag_id,
@@ -330,7 +330,7 @@ class Studio:
         seeds = [draft.gag.seed + index for draft in drafts for index in range(len(draft.gag.concepts))]
         subjects = list({subject.name: subject for draft in drafts for subject in draft.subjects}.values())
 
-        checks = self._checks or build_checks(self.settings, drafts[0].editor, drafts[0].retries)
+        checks = self.checks_for(drafts[0].editor, drafts[0].retries)
         started = time.perf_counter()
         # Every picture is checked (and failures repainted) before anything is lettered or written.
         painting = paint_checked(
@@ -345,7 +345,7 @@ class Studio:
         )
         seconds = time.perf_counter() - started
         # What the vision model was asked and answered is logged like the writer's calls (named once filed).
-        looked = self._log_exchanges(checks.vision)
+        looked = self.log_exchanges(checks.vision)
         if len(drafts) == 1:
             drafts[0].exchanges.extend(looked)
         if len(drafts) > 1:
@@ -395,28 +395,21 @@ class Studio:
         progress: StudioProgress | None = None,
         editor: str | Editor | None = None,
         candidates: int | None = None,
+        retries: int | None = None,
     ) -> Gag:
         """Write, paint, letter and file a comic strip of `panels` panels (size is per panel), as one gag.
 
         Its `strip` is the whole Strip, `renders` its panels, `images` its one lettered page. Pass `strip`
-        to paint exactly that one; the writer is then skipped. Panel i is painted with seed + i. The
-        editor picks the punchline from `candidates` gags when the writer plans strips from gags.
+        to paint exactly that one; the writer is then skipped. The editor ranks `candidates` drafts: whole
+        strips from a writer that writes strips, else gags whose best becomes the punchline. Panel i is
+        painted with seed + i and checked like a gag's picture: one that fails is painted again with the
+        next seeds, up to `retries` times.
         """
         from sightgag.strip_studio import make_strip
 
-        check_candidates(candidates, 1)
         return make_strip(
-            self,
-            request,
-            subjects=subjects,
-            panels=panels,
-            layout=layout,
-            seed=seed,
-            size=size,
-            strip=strip,
-            progress=progress,
-            editor=editor,
-            candidates=candidates,
+            self, request, subjects=subjects, panels=panels, layout=layout, seed=seed, size=size, strip=strip,
+            progress=progress, editor=editor, candidates=candidates, retries=retries,
         )[0]
 
     def reletter_strip(
@@ -500,6 +493,11 @@ class Studio:
 
     # -- stages -----------------------------------------------------------------------------
 
+    def checks_for(self, editor: Editor | None = None, retries: int | None = None) -> Checks:
+        """The checks after painting: those the studio was given, else those the settings ask for, with the
+        editor's LLM as the vision judge when it can see, and `retries` repaints (the settings' when None)."""
+        return self._checks or build_checks(self.settings, editor, retries)
+
     def choose_editor(self, editor: str | Editor | None, writer: Writer) -> Editor:
         """The editor a call asks for (a spec or an Editor), else the studio's own, else the settings'."""
         if editor is not None and not isinstance(editor, str):
@@ -508,7 +506,7 @@ class Studio:
             return self._editor
         return load_editor(editor or self.editor_spec or self.settings.editor, self.settings, writer)
 
-    def _log_exchanges(self, caller: object) -> list[int]:
+    def log_exchanges(self, caller: object) -> list[int]:
         """Log what a writer, editor or vision judge asked and was answered, with no gag yet; the rows."""
         exchanges = getattr(caller, "exchanges", None)
         if not exchanges:
@@ -529,7 +527,7 @@ class Studio:
         try:
             concepts = writer.write(request, subjects, n=n, seed=seed)
         finally:
-            logged = self._log_exchanges(writer)
+            logged = self.log_exchanges(writer)
         return concepts[:n], logged
 
     def _letter(

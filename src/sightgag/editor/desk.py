@@ -1,6 +1,7 @@
 """The editor's desk: what the studio calls, before painting and after it.
 
     kept, record = edit_concepts(editor, request, subjects, candidates, n=2, punch_up=False)
+    best, record = edit_strips(editor, request, subjects, strips)      # whole strips, the best one
     checked = paint_checked(artist, kept, seeds=..., checks=build_checks(settings, editor))
 
 Kept apart from the studio so the studio's pipeline stays a few calls long.
@@ -20,6 +21,7 @@ from sightgag.editor.safety import PicturesBlocked
 from sightgag.errors import UsageError
 from sightgag.gag import Gag
 from sightgag.settings import Settings
+from sightgag.strip import Strip
 from sightgag.subjects import Subject
 
 MAX_RETRIES = 5  # repaints per picture at most: each is a full painting
@@ -48,6 +50,19 @@ def edit_concepts(
             kept, record.punch_up, notes = rewrite(request, kept)
             record.notes += notes
     return kept, record
+
+
+def edit_strips(
+    editor: Editor, request: str, subjects: list[Subject], strips: Sequence[Strip]
+) -> tuple[Strip, EditorRecord]:
+    """The best of the writer's strips, and the record of how it was chosen.
+
+    The editor ranks Concepts, so each strip is shown as the one Concept that tells its joke
+    (`Strip.as_concept`): the story beat by beat, the punchline's words as the caption.
+    """
+    _, record = edit_concepts(editor, request, subjects, [strip.as_concept() for strip in strips], 1)
+    best = next(judgement.candidate for judgement in record.ranking if judgement.kept)
+    return strips[best], record
 
 
 def check_candidates(candidates: int | None, n: int) -> int | None:

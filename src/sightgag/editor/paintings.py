@@ -53,10 +53,24 @@ def paint_checked(
     subjects: Sequence[Subject],
     checks: Checks,
     progress: Progress | None = None,
+    reference: Image.Image | None = None,
 ) -> CheckedPainting:
+    """Paint concept i with seeds[i], check it, repaint it while it fails; every try recorded, the best kept.
+
+    `reference` is the picture every try is painted from (a strip's kept first panel), for an artist that
+    takes one (`takes_reference_image`).
+    """
     concepts = list(concepts)
+    # Only an artist that paints from a picture is handed one: the Artist protocol's paint() takes no reference.
+    from_reference = {"reference": reference} if reference is not None else {}
     painting = artist.paint(
-        concepts, seeds=list(seeds), width=width, height=height, subjects=list(subjects), progress=progress
+        concepts,
+        seeds=list(seeds),
+        width=width,
+        height=height,
+        subjects=list(subjects),
+        progress=progress,
+        **from_reference,
     )
     painted_clear = [list(boxes) for boxes in painting.keep_clear] + [
         [] for _ in range(len(concepts) - len(painting.keep_clear))
@@ -65,9 +79,10 @@ def paint_checked(
     tries: list[list[tuple[Image.Image, list[Box]]]] = [[] for _ in concepts]
     references = _references(concepts, subjects) if checks.vision is not None else [None] * len(concepts)
 
-    heroes: list[list[Box | None]] = [[] for _ in concepts]
+    # Per try, what the artist reported drawing (the sketch artist says where each character stands).
+    reports: list[list[dict | None]] = [[] for _ in concepts]
     round_images = {index: (image, painted_clear[index]) for index, image in enumerate(painting.images)}
-    round_heroes = {index: drawn_hero(painting.details, index, width, height) for index in round_images}
+    round_reports = {index: _drawn(painting.details, index) for index in round_images}
     for round_number in range(max(checks.retries, 0) + 1):
         failing = []
         pictures = list(round_images)
@@ -82,7 +97,7 @@ def paint_checked(
             records[index].attempts.append(attempt)
             # A blocked picture is dropped here and now: it is never kept, lettered or written.
             tries[index].append((image, clear) if blocked is None else (None, []))
-            heroes[index].append(round_heroes[index])
+            reports[index].append(round_reports[index])
             if not attempt.passed:
                 failing.append(index)
         if not failing or round_number == checks.retries:
@@ -93,15 +108,16 @@ def paint_checked(
             width=width,
             height=height,
             subjects=list(subjects),
+            **from_reference,
         )
         repaint_clear = [list(boxes) for boxes in repaint.keep_clear] + [
             [] for _ in range(len(failing) - len(repaint.keep_clear))
         ]
         round_images = {index: (image, clear) for index, image, clear in zip(failing, repaint.images, repaint_clear)}
-        round_heroes = {
-            index: drawn_hero(repaint.details, position, width, height) for position, index in enumerate(failing)
-        }
+        round_reports = {index: _drawn(repaint.details, position) for position, index in enumerate(failing)}
 
+    details = dict(painting.details)
+    drawn = list(details["panels"]) if isinstance(details.get("panels"), list) else None
     images: list[Image.Image | None] = []
     keep_clear: list[list[Box]] = []
     for index, record in enumerate(records):
@@ -113,7 +129,10 @@ def paint_checked(
             keep_clear.append([])
             continue
         image, clear = tries[index][kept]
-        record.hero = heroes[index][kept]
+        report = reports[index][kept]
+        record.hero = hero_box(report, width, height)
+        if drawn is not None and report is not None and index < len(drawn):
+            drawn[index] = report  # what was drawn in the picture kept, not in the first try
         images.append(image)
         keep_clear.append(clear)
         chosen = record.attempts[kept]
@@ -124,17 +143,34 @@ def paint_checked(
             )
         if chosen.vision is not None and not chosen.vision.passed:
             record.notes.append(f"no try passed the vision check: kept seed {chosen.seed}")
-    details = dict(painting.details)
-    kept_seeds = [record.attempts[record.kept].seed if record.kept is not None else None for record in records]
-    if any(record.rerolls for record in records):
-        details["kept_seeds"] = kept_seeds  # which try of each picture was kept, when there was more than one
+    if drawn is not None:
+        details["panels"] = drawn
+    seeds_kept = kept_seeds(records)
+    if seeds_kept is not None:
+        details["kept_seeds"] = seeds_kept
     return CheckedPainting(images, keep_clear, records, details)
 
 
-def drawn_hero(details: dict, position: int, width: int, height: int) -> Box | None:
+def kept_seeds(pictures: Sequence[PictureChecks]) -> list[int | None] | None:
+    """Which try of each picture was kept (by its seed), when any picture was tried more than once."""
+    if not any(picture.rerolls for picture in pictures):
+        return None
+    return [picture.attempts[picture.kept].seed if picture.kept is not None else None for picture in pictures]
+
+
+def _drawn(details: dict, position: int) -> dict | None:
+    """What an artist that reports its panels (the sketch artist) drew in picture `position`."""
+    try:
+        report = details["panels"][position]
+    except (KeyError, IndexError, TypeError):
+        return None
+    return report if isinstance(report, dict) else None
+
+
+def hero_box(drawn: dict | None, width: int, height: int) -> Box | None:
     """Where an artist that reports its panels (the sketch artist) drew the hero, on the unit canvas."""
     try:
-        cast = details["panels"][position]["cast"]
+        cast = drawn["cast"]  # type: ignore[index]
         left, top, right, bottom = next(member["box"] for member in cast if member["role"] == "hero")
     except (KeyError, IndexError, TypeError, ValueError, StopIteration):
         return None

@@ -117,9 +117,13 @@ class JobRequest(BaseModel):
         description="paint exactly these (e.g. an edited concept); no writer",
     )
     editor: str | None = Field(default=None, max_length=120, description="editor spec: auto, offline, none or an LLM spec")
-    candidates: int | None = Field(default=None, ge=1, le=8, description="concepts drafted for the editor to rank")
-    punch_up: bool = Field(default=False, description="an LLM editor rewrites the kept captions once")
-    retries: int | None = Field(default=None, ge=0, le=5, description="repaints of a picture that fails a check")
+    candidates: int | None = Field(
+        default=None, ge=1, le=8, description="drafts for the editor to rank: concepts, or a strip's whole strips"
+    )
+    punch_up: bool = Field(default=False, description="an LLM editor rewrites the kept captions once (gags)")
+    retries: int | None = Field(
+        default=None, ge=0, le=5, description="repaints of a picture (or a strip's panel) that fails a check"
+    )
     panels: Literal[3, 4] | None = Field(
         default=None, description="make a comic strip of this many panels instead of a gag (size is per panel)"
     )

@@ -373,6 +373,9 @@ class Worker:
                 writer=self.backends.writer(params.writer),
                 artist=self.backends.artist(params.artist),
                 job_id=job.id,
+                editor=params.editor,
+                candidates=params.candidates,
+                retries=params.retries,
             )
         except Exception as error:
             if not self._already_filed(job):

@@ -6,7 +6,13 @@ import threading
 from typing import Protocol
 
 from sightgag.concept import Concept
+from sightgag.errors import SightgagError
 from sightgag.subjects import Subject
+
+
+class NoUsableAnswer(SightgagError):
+    """The writer was answered, and asked again, and no answer could be used: this draft is lost, while
+    the backend works (a strip drafted among others is dropped; a backend that is down fails the call)."""
 
 
 class Writer(Protocol):

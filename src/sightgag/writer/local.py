@@ -34,7 +34,7 @@ from sightgag.concept import MAX_CAPTION_WORDS, Concept, Concepts, concepts_sche
 from sightgag.errors import SightgagError, UsageError
 from sightgag.settings import Settings
 from sightgag.subjects import Subject
-from sightgag.writer.base import ExchangeLog
+from sightgag.writer.base import ExchangeLog, NoUsableAnswer
 from sightgag.writer.brief import reask_prompt, system_prompt, user_prompt
 from sightgag.writer.embedded import EMBEDDED_NAME, embedded_gguf
 from sightgag.writer.openai_compat import link_subjects
@@ -145,7 +145,7 @@ class LocalWriter:
                 ]
                 continue
             return [link_subjects(concept, subjects) for concept in concepts]
-        raise SightgagError(
+        raise NoUsableAnswer(
             f"{self.spec} gave no usable concepts in {attempt + 1} tries (last problem: {_one_line(problem)}); "
             "try another --seed, or a stronger model with --writer"
         )

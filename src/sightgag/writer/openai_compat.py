@@ -37,7 +37,7 @@ from sightgag.concept import MAX_CAPTION_WORDS, Concept, Concepts, concepts_sche
 from sightgag.errors import SightgagError, UsageError
 from sightgag.settings import Settings
 from sightgag.subjects import Subject
-from sightgag.writer.base import ExchangeLog
+from sightgag.writer.base import ExchangeLog, NoUsableAnswer
 from sightgag.writer.brief import reask_prompt, system_prompt, user_prompt
 from sightgag.writer.request import clean_request
 
@@ -181,7 +181,7 @@ class OpenAICompatWriter:
                     {"role": "assistant", "content": answer},
                     {"role": "user", "content": reask(str(problem))},
                 ]
-        raise SightgagError(
+        raise NoUsableAnswer(
             f"{self.spec} gave no usable {what} in {tries} tries (last problem: {_one_line(last_problem)}); "
             "try again, or pick a stronger model with --writer"
         )
