@@ -3,21 +3,26 @@
 Starts `sightgag serve` on a tiny random Flux pipeline twice, with SIGHTGAG_SERVER_BATCH=8 (up to
 eight images in one pipeline call) and SIGHTGAG_SERVER_BATCH=1 (one call per image). Each time it
 warms the server up with one request, then sends N requests at once to the OpenAI-compatible
-endpoint, each from its own thread, and reports throughput and p50/p95 latency. Target: batching
-gives at least 2x the throughput.
+endpoint, each from its own thread, and reports throughput and p50/p95 latency of the best of
+`--rounds` such bursts.
 
-    .venv/bin/python benchmarks/server.py [--requests 16] [--size 256] [--preset dev|schnell] [--batch-wait 0] [--ray]
+    .venv/bin/python benchmarks/server.py [--requests 16] [--size 256] [--preset dev|schnell] [--batch-wait S] [--rounds 3] [--ray]
 
 `--ray` runs `sightgag serve --ray` instead (a local Ray, one painter replica; docs/scale.md). The target
 for batching is what a server can reach: at least 90% of the bare pipeline's own gain, measured in the
 same run (the gain is the ratio less one).
 
 Batching shares the fixed price of a pipeline call (text encoders, scheduler, kernel launches) among
-its images; what each gag costs on its own (writing, lettering, two PNGs, a gallery row) it cannot
-share. With real models the call dwarfs the rest; with the tiny pipeline it does only at enough
-steps, hence the dev preset (28 steps) by default. It also prints the bare pipeline's own gain from
-batching, measured in this process: no server can beat it, and on a CPU (no idle cores to fill, unlike
-a GPU) it is small.
+its images; what each gag costs on its own (writing, checking, lettering, two PNGs, a gallery row) it
+cannot share, but the server does it in other threads while the painter paints (server/worker.py).
+With real models the call dwarfs the rest; with the tiny pipeline it does only at enough steps, hence
+a tiny dev pipeline (28 steps) by default. It also prints the bare pipeline's own gain from batching,
+measured in this process: no server can beat it, and on a CPU (no idle cores to fill, unlike a GPU)
+it is small.
+
+Both servers run with SIGHTGAG_RETRIES=0, so that each request is painted once, as in the bare
+pipeline: a random tiny model never paints a sign that reads, and repaints (painted together in
+batches too) would otherwise count in the server's favour.
 """
 
 from __future__ import annotations
@@ -68,11 +73,11 @@ def pipeline_ceiling(model: Path, size: int, batch: int = 8, rounds: int = 3) ->
     return batch * one / together
 
 
-def generate(base_url: str, prompt: str, size: int) -> float:
+def generate(client: httpx.Client, prompt: str, size: int) -> float:
     """One request to the OpenAI-compatible endpoint, which answers once the gag is made; its latency."""
     started = time.perf_counter()
-    response = httpx.post(
-        f"{base_url}/v1/images/generations",
+    response = client.post(
+        "/v1/images/generations",
         json={"prompt": prompt, "size": f"{size}x{size}", "response_format": "url"},
         timeout=600,
     )
@@ -80,21 +85,41 @@ def generate(base_url: str, prompt: str, size: int) -> float:
     return time.perf_counter() - started
 
 
-def run(model: Path, home: Path, batch: int, requests: int, size: int, batch_wait: float, ray: bool = False) -> dict:
+def run(
+    model: Path,
+    home: Path,
+    batch: int,
+    requests: int,
+    size: int,
+    batch_wait: float | None,
+    ray: bool = False,
+    rounds: int = 3,
+) -> dict:
     env = {
         "SIGHTGAG_WRITER": "offline",
         "SIGHTGAG_ARTIST": f"flux:{model}",
         "SIGHTGAG_SERVER_BATCH": str(batch),
-        "SIGHTGAG_SERVER_BATCH_WAIT": str(batch_wait),
+        "SIGHTGAG_RETRIES": "0",
     }
+    if batch_wait is not None:
+        env["SIGHTGAG_SERVER_BATCH_WAIT"] = str(batch_wait)
     args, start_timeout = (["--ray"], 240.0) if ray else ([], 60.0)
     with running_server(home, env, args=args, start_timeout=start_timeout) as base_url:
-        generate(base_url, REQUESTS[0], size)  # loads the pipeline
-        texts = [REQUESTS[index % len(REQUESTS)] for index in range(requests)]
-        started = time.perf_counter()
-        with ThreadPoolExecutor(max_workers=requests) as pool:
-            latencies = list(pool.map(lambda text: generate(base_url, text, size), texts))
-        elapsed = time.perf_counter() - started
+        # One client, as a load generator or an app's backend would have: its pooled connections let
+        # the requests of a burst reach the server together.
+        limits = httpx.Limits(max_connections=requests, max_keepalive_connections=requests)
+        with httpx.Client(base_url=base_url, limits=limits) as client:
+            generate(client, REQUESTS[0], size)  # loads the pipeline
+            texts = [REQUESTS[index % len(REQUESTS)] for index in range(requests)]
+            best = None
+            for _ in range(rounds):  # the best round, as for the bare pipeline: two shared cores are noisy
+                started = time.perf_counter()
+                with ThreadPoolExecutor(max_workers=requests) as pool:
+                    latencies = list(pool.map(lambda text: generate(client, text, size), texts))
+                elapsed = time.perf_counter() - started
+                if best is None or elapsed < best[0]:
+                    best = (elapsed, latencies)
+    elapsed, latencies = best
     ranked = sorted(latencies)
     return {
         "batch": batch,
@@ -115,22 +140,26 @@ def main() -> None:
         default="dev",
         help="the tiny pipeline's sampling: dev (28 steps) or schnell (4 steps)",
     )
-    parser.add_argument("--batch-wait", type=float, default=0.0, help="SIGHTGAG_SERVER_BATCH_WAIT for both runs")
+    parser.add_argument(
+        "--batch-wait", type=float, default=None, help="SIGHTGAG_SERVER_BATCH_WAIT for both runs (default: the server's)"
+    )
     parser.add_argument("--ray", action="store_true", help="benchmark `sightgag serve --ray`")
+    parser.add_argument("--rounds", type=int, default=3, help="bursts of requests sent to each server; the best is kept")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as scratch:
-        # The flux artist picks its preset from the folder name, as it does for fine-tunes of dev.
-        model = build_tiny_flux(Path(scratch) / ("tiny-flux-dev" if args.preset == "dev" else "tiny-flux"))
+        # The flux artist takes its preset (steps, guidance) from the transformer's config, as for real weights.
+        model = build_tiny_flux(Path(scratch) / f"tiny-flux-{args.preset}", guidance_embeds=args.preset == "dev")
         ceiling = pipeline_ceiling(model, args.size)
         results = [
-            run(model, Path(scratch) / f"home-{batch}", batch, args.requests, args.size, args.batch_wait, args.ray)
+            run(model, Path(scratch) / f"home-{batch}", batch, args.requests, args.size, args.batch_wait, args.ray, args.rounds)
             for batch in (8, 1)
         ]
 
     print(
         f"{args.requests} concurrent requests, {args.size}x{args.size}, tiny Flux pipeline ({args.preset}), offline writer, "
-        f"batch wait {args.batch_wait:g} s" + (", serve --ray" if args.ray else "")
+        f"batch wait {'the default' if args.batch_wait is None else f'{args.batch_wait:g} s'}, best of {args.rounds} rounds"
+        + (", serve --ray" if args.ray else "")
     )
     print(f"{'batch':>5}  {'wall s':>7}  {'req/s':>6}  {'p50 s':>6}  {'p95 s':>6}")
     for result in results:
@@ -140,7 +169,7 @@ def main() -> None:
         )
     batched, single = results
     ratio = batched["throughput"] / single["throughput"]
-    print(f"throughput ratio, batching on / off: {ratio:.2f}x (target >= 2x)")
+    print(f"throughput ratio, batching on / off: {ratio:.2f}x")
     print(f"the bare pipeline, 8 images in one call vs 8 calls: {ceiling:.2f}x (the ceiling for any server)")
     if ceiling > 1:
         print(f"share of the pipeline's gain the server reaches: {(ratio - 1) / (ceiling - 1):.0%} (target >= 90%)")

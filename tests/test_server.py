@@ -116,7 +116,8 @@ def test_a_job_is_queued_then_run_and_its_gag_served_as_png(client):
     assert queued["status"] == "queued" and queued["gag_id"] is None
     job = wait_for_job(client, queued["id"])
     assert job["status"] == "done", job["error"]
-    assert job["seen"][0] == "queued" and job["seen"][-1] == "done"
+    # Writers claim a job at once (it is "running" while written and painted), so a poll may miss "queued".
+    assert set(job["seen"]) <= {"queued", "running", "done"} and job["seen"][-1] == "done"
     assert job["error"] is None
 
     gag = client.get(f"/api/gallery/{job['gag_id']}").json()

@@ -89,8 +89,12 @@ def tiny_t5_config(tokenizer, config_class=T5Config):
     )
 
 
-def build_tiny_flux(folder: Path) -> Path:
-    """Build, save and return a tiny FluxPipeline folder that `FluxPipeline.from_pretrained` loads."""
+def build_tiny_flux(folder: Path, *, guidance_embeds: bool = False) -> Path:
+    """Build, save and return a tiny FluxPipeline folder that `FluxPipeline.from_pretrained` loads.
+
+    With `guidance_embeds` it is a tiny FLUX.1 [dev] (the artist paints it with dev's 28 steps and
+    guidance); without, a tiny [schnell] (4 steps).
+    """
     clip_tokenizer = train_clip_tokenizer()
     t5_tokenizer = train_t5_tokenizer()
 
@@ -128,6 +132,7 @@ def build_tiny_flux(folder: Path) -> Path:
         joint_attention_dim=32,  # T5 d_model
         pooled_projection_dim=32,  # CLIP hidden size
         axes_dims_rope=[4, 4, 8],  # sums to attention_head_dim
+        guidance_embeds=guidance_embeds,
     )
 
     torch.manual_seed(0)

@@ -221,13 +221,6 @@ class JobQueue:
         rows = self._db().execute("SELECT status, COUNT(*) FROM jobs GROUP BY status").fetchall()
         return {row[0]: row[1] for row in rows}
 
-    def oldest_queued_age(self) -> float | None:
-        """Seconds the oldest queued job has waited, or None when nothing is queued."""
-        rows = self._db().execute("SELECT created FROM jobs WHERE status = 'queued' ORDER BY seq LIMIT 1").fetchall()
-        if not rows:
-            return None
-        return (datetime.now(UTC) - datetime.fromisoformat(rows[0][0])).total_seconds()
-
     # -- changing -------------------------------------------------------------------------------
 
     def submit(self, params: JobRequest, batch_key: str, repeat: Repeat = Repeat()) -> Job:
@@ -255,11 +248,13 @@ class JobQueue:
                     "INSERT INTO job_requests (job_id, idempotency_key, fingerprint, created) VALUES (?, ?, ?, ?)",
                     (job_id, key, fingerprint, now),
                 )
+            # Read before committing: a worker may claim the job the moment it is committed, and the
+            # answer to a submission says what was submitted.
+            job = self._get_many([job_id])[0]
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
             raise
-        job = self._get_many([job_id])[0]
         if earlier is None:
             self.on_change(job)
         return job

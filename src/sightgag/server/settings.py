@@ -35,7 +35,12 @@ class ServerSettings(BaseSettings):
         default=4, ge=1, description="jobs written at the same time (an LLM writer mostly waits on the network)"
     )
     server_batch: int = Field(default=8, ge=1, description="most images painted in one pipeline call")
-    server_batch_wait: float = Field(default=0.0, ge=0, description="seconds a job waits in the queue for company")
+    server_batch_wait: float = Field(
+        default=0.05,
+        ge=0,
+        description="seconds a batch with room waits for company after its oldest job was queued: requests sent "
+        "together arrive a little apart, and a moment's wait is nothing next to painting",
+    )
     server_job_timeout: float = Field(default=600.0, gt=0, description="seconds the OpenAI route waits for its job")
 
     @field_validator("host")

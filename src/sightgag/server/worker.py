@@ -30,6 +30,7 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sightgag.errors import SightgagError
 from sightgag.server.backends import Backends
@@ -81,6 +82,10 @@ class Written:
     @property
     def images(self) -> int:
         return self.job.params.image_count()
+
+    def waited(self) -> float:
+        """Seconds since the job was queued."""
+        return (datetime.now(UTC) - datetime.fromisoformat(self.job.created)).total_seconds()
 
     @property
     def key(self) -> str:
@@ -190,16 +195,9 @@ class Worker:
             if ahead >= 2 * self.batch * self.concurrency:
                 self._queued = False  # sleep until a painter takes some (it wakes the writers)
                 return None
-            age = self.jobs.oldest_queued_age()
-            if age is None:
-                self._queued = False
-                return None
-            if age < self.batch_wait:
-                # Give jobs submitted a moment apart the chance to share a pipeline call.
-                self._ready.wait(self.batch_wait - age)
-                return None
             claimed = self.jobs.claim(self.batch)
             if not claimed:
+                self._queued = False  # sleep until a job is queued (submit wakes the writers)
                 return None
             self._being_written += len(claimed)
             self._claimed.extend((next(self._claims), job) for job in claimed)
@@ -231,20 +229,26 @@ class Worker:
     def _take_batch(self) -> list[Written]:
         """The oldest written job and the written jobs with its key, up to `batch` images.
 
-        While the batch has room and jobs are still being written, wait for them: they may be company.
+        A batch with room waits for company: for jobs still being written, and until its oldest job
+        has been queued `batch_wait` seconds (requests sent together reach the server a little apart).
         """
         with self._ready:
             while not self._stopping.is_set():
-                if self._written:
-                    batch = self._gather()
-                    full = sum(written.images for written in batch) >= self.batch
-                    if full or self._being_written == 0 or batch[0].draft is None:
-                        for written in batch:
-                            self._written.remove(written)
-                        self._queued = True  # room ahead again: writers claim more
-                        self._ready.notify_all()
-                        return batch
-                self._ready.wait(IDLE_POLL_SECONDS)
+                if not self._written:
+                    self._ready.wait(IDLE_POLL_SECONDS)
+                    continue
+                batch = self._gather()
+                wait = 0.0
+                if sum(written.images for written in batch) < self.batch and batch[0].draft is not None:
+                    wait = IDLE_POLL_SECONDS if self._being_written else self.batch_wait - batch[0].waited()
+                if wait > 0:
+                    self._ready.wait(wait)  # a write that finishes wakes it sooner
+                    continue
+                for written in batch:
+                    self._written.remove(written)
+                self._queued = True  # room ahead again: writers claim more
+                self._ready.notify_all()
+                return batch
         return []
 
     def _gather(self) -> list[Written]:
