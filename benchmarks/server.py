@@ -50,15 +50,19 @@ REQUESTS = [
 ]
 
 
-def pipeline_ceiling(model: Path, size: int, batch: int = 8, rounds: int = 3) -> float:
+def pipeline_ceiling(model: Path, size: int, batch: int = 8, rounds: int = 3, torch_threads: int | None = None) -> float:
     """How much faster the bare pipeline paints `batch` images in one call than in `batch` calls.
 
-    No server can gain more from batching than its pipeline does; this is that ceiling.
+    No server can gain more from batching than its pipeline does; this is that ceiling. `torch_threads`
+    runs it as a painter that has them (serve --ray's CPU painters have one).
     """
+    import torch
     from examples import mittens_concept
     from sightgag.artist.flux import FluxArtist
     from sightgag.settings import Settings
 
+    if torch_threads:
+        torch.set_num_threads(torch_threads)
     artist = FluxArtist(str(model), Settings())
     concept = mittens_concept()
 
@@ -150,7 +154,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         # The flux artist takes its preset (steps, guidance) from the transformer's config, as for real weights.
         model = build_tiny_flux(Path(scratch) / f"tiny-flux-{args.preset}", guidance_embeds=args.preset == "dev")
-        ceiling = pipeline_ceiling(model, args.size)
+        # The ceiling of the pipeline as the painter runs it: on Ray, a CPU painter has one torch thread.
+        ceiling = pipeline_ceiling(model, args.size, torch_threads=1 if args.ray else None)
         results = [
             run(model, Path(scratch) / f"home-{batch}", batch, args.requests, args.size, args.batch_wait, args.ray, args.rounds)
             for batch in (8, 1)

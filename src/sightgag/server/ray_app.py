@@ -44,7 +44,9 @@ log = logging.getLogger("sightgag.server")
 
 APP_NAME = "sightgag"
 PAINTER_BATCH = 8  # most calls @serve.batch gathers for one painter
-PAINTER_BATCH_WAIT = 0.05  # seconds a call waits for company at the painter
+# No wait for company at the painter: the ingress's worker already gathers compatible jobs into one
+# call (and waits for company there), so the painter only merges calls that are already waiting.
+PAINTER_BATCH_WAIT = 0.0
 CPU_PAINTER_CPUS = 0.9  # as in ray_batch: a CPU painter leaves a little room for the ingress
 INGRESS_CPUS = 0.1  # the ingress waits on painters and the writer's network calls
 TARGET_ONGOING = 2  # calls waiting per painter before the autoscaler adds one
