@@ -184,6 +184,19 @@ def test_a_sign_ocr_cannot_read_is_repainted_exactly_retries_times_with_the_next
     assert gag.artist_details["kept_seeds"] == [picture.attempts[picture.kept].seed]
 
 
+def test_a_gag_rerenders_with_as_many_repaints_as_it_was_made_with(tiny_flux_dir, tmp_path):
+    studio = Studio("offline", f"flux:{tiny_flux_dir}", settings=Settings(home=tmp_path, retries=2))
+    concept = with_sign(drafts(HAMSTER, 1)[0], "BANK VAULT")  # tiny Flux never paints it legibly
+    gag = studio.make(HAMSTER, concepts=[concept], seed=11, size=(64, 64), retries=1)
+
+    again = studio.rerender(gag.id)
+
+    assert gag.editor.retries == again.editor.retries == 1
+    assert [attempt.seed for attempt in again.editor.pictures[0].attempts] == [11, 12]
+    assert again.editor.pictures == gag.editor.pictures
+    assert Image.open(again.renders[0]).tobytes() == Image.open(gag.renders[0]).tobytes()
+
+
 class FailsFirstLook:
     """A vision judge that finds extra fingers on the first picture it sees and nothing after."""
 

@@ -412,6 +412,20 @@ def test_a_strip_with_a_repainted_panel_rerenders_bit_identically(tmp_path):
         assert np.array_equal(pixels(before), pixels(after))
 
 
+def test_a_strip_rerenders_with_as_many_repaints_as_it_was_made_with(tmp_path):
+    seed = 30
+    studio = Studio(writer="offline", artist=SketchThatMisspellsOnce(seed), settings=Settings(home=tmp_path))
+    assert studio.settings.retries == 2
+    gag = studio.strip(HAMSTER, strip=strip_with_a_sign(), panels=3, seed=seed, retries=0)  # the misspelt sign kept
+
+    again = studio.rerender(gag.id)
+
+    assert gag.editor.retries == again.editor.retries == 0
+    assert len(again.editor.pictures[0].attempts) == 1 and not again.editor.pictures[0].attempts[0].sign.ok
+    for before, after in zip([*gag.renders, *gag.images], [*again.renders, *again.images], strict=True):
+        assert np.array_equal(pixels(before), pixels(after))
+
+
 class LooksAtEveryPanel:
     """A vision judge that keeps what it was shown, and finds six fingers in the first picture only."""
 

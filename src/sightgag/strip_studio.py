@@ -199,8 +199,8 @@ def rerender_strip(studio: Studio, original: Gag, progress: StudioProgress | Non
         update={"id": new_gag_id(), "created": now_iso(), "parent": original.id, "timings": {}}, deep=True
     )
     subjects = [studio.subjects.find(name) or Subject(name=name) for name in original.subjects]
-    # The same checks as a gag's rerender: deterministic, so a seeded artist repaints what it repainted before.
-    checks = studio.checks_for()
+    # The same checks and repaints as the original: deterministic, so a seeded artist repaints what it repainted before.
+    checks = studio.checks_for(retries=original.editor.retries if original.editor is not None else None)
     return _paint_letter_file(studio, gag, subjects, artist, progress or (lambda *_: None), checks)[0]
 
 

@@ -436,7 +436,9 @@ class Studio:
         )
         # A subject removed since keeps its name in the gag; it is painted from the concept alone.
         subjects = [self.subjects.find(name) or Subject(name=name) for name in original.subjects]
-        return self.finish([Draft(gag, subjects)], artist=artist, progress=progress)[0]
+        # As many repaints as the original had: the same tries, so a seeded artist paints the same pixels.
+        retries = original.editor.retries if original.editor is not None else None
+        return self.finish([Draft(gag, subjects, retries=retries)], artist=artist, progress=progress)[0]
 
     def reletter(self, gag_id: str, *, lettering: str | None = None, caption: str | None = None) -> Gag:
         """Letter a gag again from its clean renders, in another style or with another caption."""

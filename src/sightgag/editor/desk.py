@@ -117,6 +117,7 @@ def keep_checked(gag: Gag, painting: CheckedPainting, span: slice, checks: Check
     record.pictures = pictures
     record.safety = checks.safety.name
     record.vision = checks.vision.name if checks.vision else checks.vision_reason
+    record.retries = checks.retries
     if len(kept) < len(images):
         record.notes.append(f"{len(images) - len(kept)} concept(s) dropped: every picture of them was blocked")
     gag.concepts = [gag.concepts[index] for index in kept]

@@ -91,6 +91,9 @@ class EditorRecord(BaseModel):
     safety: str = Field(default="", description="which safety check looked at the pictures, or why none did")
     vision: str = Field(default="", description="which vision model looked at the pictures, or why none did")
     blocked: int = Field(default=0, description="pictures the safety check blocked (never written)")
+    retries: int | None = Field(
+        default=None, description="repaints a failing picture was allowed; a rerender allows as many (None: not recorded)"
+    )
     notes: list[str] = Field(default_factory=list)
 
     def rerolls(self) -> int:
