@@ -105,6 +105,20 @@ def test_without_subjects_the_hero_keeps_its_name_and_kind_but_links_nothing(wri
     assert (concept.hero.name, concept.hero.kind, concept.hero.subject) == ("Mittens", "cat", None)
 
 
+@pytest.mark.parametrize(
+    ("request_text", "looks_like"),
+    [
+        ("a tiny hamster guarding a bank vault", "a tiny hamster"),
+        ("an angry goose running the office", "an angry goose"),
+        ("a fat cat stuck in a box", "a fat fluffy house cat"),
+    ],
+)
+def test_what_the_request_says_of_the_hero_is_how_it_looks(writer, request_text, looks_like):
+    for concept in writer.write(request_text, [], n=3, seed=1):
+        hero = next(member for member in concept.cast if member.role == "hero")
+        assert hero.appearance.startswith(looks_like), hero.appearance
+
+
 def test_the_same_seed_gives_the_same_concepts_and_other_seeds_vary(writer):
     request = "my dog Biscuit giving a TED talk about squirrels"
 

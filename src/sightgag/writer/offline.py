@@ -482,8 +482,10 @@ class _Staged:
         look = ", ".join(hero.traits) if hero.traits else LOOKS.get(hero.kind, article(hero.kind))
         if hero.traits and hero.kind:
             look = f"{article(hero.kind)}: {look}"
-        if hero.descriptors:
-            look = f"{' '.join(hero.descriptors)} {look}" if not hero.traits else look
+        elif hero.descriptors:
+            # After the article: "a tiny hamster", not "tiny a hamster".
+            first, _, rest = look.partition(" ")
+            look = article(f"{' '.join(hero.descriptors)} {rest if first in ('a', 'an') else look}")
         if props:
             look += f", with {_and(props[:3])}"
         return CastMember(

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from lemminflect import getAllLemmas
 
 from sightgag.subjects import Subject
-from sightgag.writer.grammar import article, is_inflected_verb, is_plural, singular, verb_lemma
+from sightgag.writer.grammar import article, is_inflected_verb, is_plural, past_participle, singular, verb_lemma
 from sightgag.writer.languages import gloss
 from sightgag.writer.scenes import Scene, describe_place, find_scene
 
@@ -408,12 +408,17 @@ def _verb_after_name(word: str, current: _Segment, following: str) -> bool:
         return False
     previous = current.words[-1].lower()
     after_noun = (
-        word.endswith("ed")
-        and following in {"from", "by", "in", "at", "on", "with", "into", "under"}
+        _is_past_participle(word)  # "saved", and the irregular "stuck", "caught", "frozen"
+        and following in {"from", "by", "in", "at", "on", "with", "into", "under", "up", "inside", "behind", "between"}
         and previous not in DETERMINERS
         and "NOUN" in getAllLemmas(previous)
     )
     return current.words[-1][:1].isupper() or after_noun
+
+
+def _is_past_participle(word: str) -> bool:
+    lemma = verb_lemma(word)
+    return word.endswith("ed") or (lemma is not None and past_participle(lemma) == word)
 
 
 _RELATIVES = frozenset({"who", "whose", "that", "which"})
