@@ -90,6 +90,21 @@ def test_resume_goes_on_exactly_where_the_checkpoint_stopped(trained, tiny_flux_
     assert cache.stat().st_mtime_ns == cached_at  # latents and embeddings were not computed again
 
 
+def test_in_float16_the_loss_is_scaled_and_resumes_with_its_scale(tiny_flux_dir, tmp_path):
+    # What a GPU without bfloat16 trains in; the CPU runs the same arithmetic, slowly, for this toy.
+    library = add_mittens(tmp_path)
+    options = {"base": f"flux:{tiny_flux_dir}", "settings": Settings(home=tmp_path, dtype="float16"), **TOY}
+    steps = 6
+
+    halfway = train_lora("Mittens", library, steps=steps // 2, **options)
+    scaler = torch.load(halfway.lora_path.parent / "checkpoint.pt", weights_only=True)["scaler"]
+    resumed = train_lora("Mittens", library, steps=steps, resume=True, **options)
+
+    assert scaler["scale"] > 1.0  # the loss was scaled up for the backward pass
+    assert resumed.resumed_from == steps // 2 and len(resumed.losses) == steps
+    assert all(np.isfinite(resumed.losses))
+
+
 def test_the_lora_loads_with_diffusers_and_changes_the_picture(trained, tiny_flux_dir):
     from diffusers import FluxPipeline
 

@@ -7,12 +7,14 @@ This follows diffusers' examples/dreambooth/train_dreambooth_lora_flux.py, compa
 - The photos (in aspect-ratio buckets) become VAE latents and the prompt "a photo of <trigger> <kind>"
   becomes text embeddings, both once, cached in the subject's folder (see lora_data.py).
 - Only LoRA layers on the transformer's attention projections train. The transformer runs with
-  gradient checkpointing, in bfloat16 on a GPU and float32 on a CPU; the LoRA weights stay float32.
+  gradient checkpointing, in bfloat16 on a GPU and float32 on a CPU; the LoRA weights stay float32. On a
+  GPU without bfloat16 it runs in float16 with the loss scaled (torch.amp.GradScaler), as diffusers'
+  examples do under mixed precision.
 - The loss is flow matching: a timestep t is drawn, the latents are noised to x_t = (1 - σ_t) x + σ_t ε
   with the scheduler's σ_t, and the transformer's output is regressed on the velocity ε - x.
 - Memory options, CUDA only (bitsandbytes): an NF4- or int8-quantized transformer (QLoRA) and 8-bit AdamW.
-- Every `checkpoint_every` steps, and at the end, the LoRA weights, optimizer state, random state,
-  step and losses are written atomically to one file; `resume=True` continues from it exactly.
+- Every `checkpoint_every` steps, and at the end, the LoRA weights, optimizer state, loss scale, random
+  state, step and losses are written atomically to one file; `resume=True` continues from it exactly.
 
 The result is a diffusers LoRA file (written by FluxPipeline.save_lora_weights, read by
 load_lora_weights) stored with the subject, with its trigger word. In the subject's folder:
@@ -179,19 +181,24 @@ def train_lora(
         lora_parameters = _add_lora(transformer, plan.rank, seed)
         optimizer = _optimizer(lora_parameters, plan)
         generator = torch.Generator("cpu").manual_seed(seed)  # photo order, timesteps and noise
+        # In float16 (GPUs without bfloat16) small gradients underflow to zero: the loss is scaled up for
+        # the backward pass and the gradients scaled back before the step. In bfloat16 and float32 it is off.
+        scaler = torch.amp.GradScaler(device.type, enabled=dtype == torch.float16)
         losses: list[float] = []
         start = 0
         if checkpoint is not None:
-            start, losses = _restore(checkpoint, transformer, optimizer, generator, plan.learning_rate)
+            start, losses = _restore(checkpoint, transformer, optimizer, generator, scaler, plan.learning_rate)
 
         scheduler = _scheduler(plan.base, local_only)
         transformer.train()
         for step in range(start, total_steps):
             try:
                 loss = _loss(transformer, data, scheduler, generator, device, dtype)
-                loss.backward()
+                scaler.scale(loss).backward()
+                scaler.unscale_(optimizer)  # clipped at their true size
                 torch.nn.utils.clip_grad_norm_(lora_parameters, MAX_GRAD_NORM)
-                optimizer.step()
+                scaler.step(optimizer)  # skipped when a gradient overflowed, and the scale lowered
+                scaler.update()
                 optimizer.zero_grad(set_to_none=True)
             except torch.OutOfMemoryError:
                 optimizer.zero_grad(set_to_none=True)
@@ -203,7 +210,9 @@ def train_lora(
                 progress(done, total_steps, losses[-1])
             if done % checkpoint_every == 0 or done == total_steps:
                 checkpoint_path = folder / CHECKPOINT_FILE
-                _write_checkpoint(checkpoint_path, transformer, optimizer, generator, done, losses, plan, base_spec)
+                _write_checkpoint(
+                    checkpoint_path, transformer, optimizer, generator, scaler, done, losses, plan, base_spec
+                )
 
         lora_path = _save_lora(folder, transformer, dtype)
         library.update(subject.model_copy(update={"lora": lora_path, "lora_base": plan.base, "trigger": plan.trigger}))
@@ -429,12 +438,16 @@ def _plan_to_resume(stored: dict, asked: TrainingPlan, given: dict) -> TrainingP
 # -- files ------------------------------------------------------------------------------------------
 
 
-def _restore(checkpoint: dict, transformer, optimizer, generator, learning_rate: float) -> tuple[int, list[float]]:
-    """Put the LoRA weights, optimizer state and random state back as they were; the step and losses so far."""
+def _restore(
+    checkpoint: dict, transformer, optimizer, generator, scaler, learning_rate: float
+) -> tuple[int, list[float]]:
+    """Put the LoRA weights, optimizer, loss scale and random state back as they were; the step and losses so far."""
     from peft.utils import set_peft_model_state_dict
 
     set_peft_model_state_dict(transformer, checkpoint["lora"])
     optimizer.load_state_dict(checkpoint["optimizer"])
+    if checkpoint.get("scaler"):  # checkpoints written before the loss was scaled have none
+        scaler.load_state_dict(checkpoint["scaler"])
     for group in optimizer.param_groups:  # a learning rate given now wins over the stored one
         group["lr"] = learning_rate
     generator.set_state(checkpoint["generator"])
@@ -455,7 +468,15 @@ def _read_checkpoint(path: Path) -> dict | None:
 
 
 def _write_checkpoint(
-    path: Path, transformer, optimizer, generator, step: int, losses: list[float], plan: TrainingPlan, base_spec: Spec
+    path: Path,
+    transformer,
+    optimizer,
+    generator,
+    scaler,
+    step: int,
+    losses: list[float],
+    plan: TrainingPlan,
+    base_spec: Spec,
 ) -> None:
     """Everything needed to go on exactly where this step left off, in one file replaced atomically."""
     import torch
@@ -467,6 +488,7 @@ def _write_checkpoint(
         "lora": {name: tensor.detach().cpu() for name, tensor in get_peft_model_state_dict(transformer).items()},
         "optimizer": optimizer.state_dict(),
         "generator": generator.get_state(),
+        "scaler": scaler.state_dict(),  # empty when the loss is not scaled
         "losses": list(losses),
     }
     path.parent.mkdir(parents=True, exist_ok=True)
