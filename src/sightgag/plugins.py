@@ -1,4 +1,4 @@
-"""Backends as plugins: every writer, artist and editor is found by entry point, the built-ins included.
+"""Backends as plugins: every writer, artist, editor and animator is found by entry point, the built-ins included.
 
 A package adds a backend by declaring an entry point in one of the groups below: its name is the
 provider a spec names (`PROVIDER[:MODEL]`), its object a factory called as `factory(model, settings)`
@@ -30,12 +30,17 @@ from typing import Any
 
 from sightgag.errors import SightgagError, UsageError, first_line
 
-GROUPS = {"writers": "sightgag.writers", "artists": "sightgag.artists", "editors": "sightgag.editors"}
+GROUPS = {
+    "writers": "sightgag.writers",
+    "artists": "sightgag.artists",
+    "editors": "sightgag.editors",
+    "animators": "sightgag.animators",
+}
 ROLES = tuple(GROUPS)
 DISTRIBUTION = "sightgag"
 BUILT_IN = "built-in"
 
-# A factory takes (model, settings) and returns a writer, an artist or an editor.
+# A factory takes (model, settings) and returns a writer, an artist, an editor or an animator.
 Factory = Callable[..., Any]
 
 log = logging.getLogger(__name__)
@@ -49,7 +54,7 @@ class PluginError(SightgagError):
 class Provider:
     """One backend a spec can name, and where it comes from."""
 
-    role: str  # "writers", "artists" or "editors"
+    role: str  # "writers", "artists", "editors" or "animators"
     name: str
     target: str  # "module:attribute", as the entry point says
     origin: str  # "built-in", or the plugin's distribution and version

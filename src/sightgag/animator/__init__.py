@@ -1,14 +1,14 @@
 """Animators: a filed gag's picture made into a few seconds of motion, lettered and encoded.
 
 One module per backend; `load_animator` maps a spec (`sketch`, `xai[:MODEL]`, `wan[:SOURCE]`,
-`ltx[:SOURCE]`) to one, and `film` runs an animator, lays the letterer's caption on the last beat and encodes the clip.
+`ltx[:SOURCE]`, or a plugin's, registered in the `sightgag.animators` entry point group) to one, and
+`film` runs an animator, lays the letterer's caption on the last beat and encodes the clip.
 
     clip = film(animator, shot, seconds=3, fps=24, fmt="mp4", seed=7, lettering=ClipLettering(...))
 """
 
 from __future__ import annotations
 
-import importlib
 import time
 from dataclasses import dataclass, field
 
@@ -17,20 +17,15 @@ from PIL import Image
 from sightgag.animator.base import FORMATS, Animator, Motion, Shot, check_clip, frame_count
 from sightgag.animator.encoding import encode, even_size
 from sightgag.animator.lettering import ClipLettering
+from sightgag import plugins
 from sightgag.auto import Choice
 from sightgag.errors import UsageError
 from sightgag.settings import Settings
 from sightgag.spec import Spec
 
-__all__ = ["ANIMATORS", "FORMATS", "Animator", "Clip", "ClipLettering", "Motion", "Shot", "film", "load_animator"]
+__all__ = ["FORMATS", "Animator", "Clip", "ClipLettering", "Motion", "Shot", "film", "load_animator"]
 
-# Imported only when named, so `sketch` never imports an HTTP client or torch.
-ANIMATORS = {
-    "sketch": "sightgag.animator.sketch:SketchAnimator",
-    "xai": "sightgag.animator.xai:XaiAnimator",
-    "wan": "sightgag.animator.wan:WanAnimator",
-    "ltx": "sightgag.animator.ltx:LtxAnimator",
-}
+# The local video models, which make a clip at the size asked for (`--size`); the others make their own.
 LOCAL_MODELS = ("wan", "ltx")
 
 
@@ -42,10 +37,9 @@ def load_animator(spec: str | None, settings: Settings, *, size: tuple[int, int]
     parsed = Spec.parse(spec or "auto")
     if parsed.provider == "auto":
         parsed = Spec.parse(choose_animator(settings).spec)
-    if parsed.provider not in ANIMATORS:
-        raise UsageError(f"unknown animator {parsed.provider!r}: use one of auto, {', '.join(ANIMATORS)}")
-    module, _, name = ANIMATORS[parsed.provider].partition(":")
-    factory = getattr(importlib.import_module(module), name)
+    # Found by entry point like every backend (a plugin's too), and imported only when named, so
+    # `sketch` never imports an HTTP client or torch.
+    factory = plugins.factory("animators", parsed.provider)
     if size is None:
         return factory(parsed.model, settings)
     if parsed.provider not in LOCAL_MODELS:
