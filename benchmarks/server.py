@@ -57,24 +57,30 @@ def pipeline_ceiling(model: Path, size: int, batch: int = 8, rounds: int = 3, to
     runs it as a painter that has them (serve --ray's CPU painters have one).
     """
     import torch
-    from examples import mittens_concept
+
     from sightgag.artist.flux import FluxArtist
     from sightgag.settings import Settings
+    from sightgag.writer.offline import OfflineWriter
 
     if torch_threads:
         torch.set_num_threads(torch_threads)
     artist = FluxArtist(str(model), Settings())
-    concept = mittens_concept()
+    # What the servers paint: the offline writer's concepts for the same requests (a prompt's length
+    # sets how much text the transformer attends to, and so what a batch shares).
+    writer = OfflineWriter(None, Settings())
+    written = [writer.write(text, [], n=1, seed=index)[0] for index, text in enumerate(REQUESTS)]
+    concepts = [written[index % len(written)] for index in range(batch)]
 
-    def paint(count: int) -> float:
+    def paint(calls: list[list]) -> float:
         started = time.perf_counter()
-        artist.paint([concept] * count, seeds=list(range(count)), width=size, height=size)
+        for call in calls:
+            artist.paint(call, seeds=list(range(len(call))), width=size, height=size)
         return time.perf_counter() - started
 
-    paint(1)  # loads the pipeline
-    one = min(paint(1) for _ in range(rounds))
-    together = min(paint(batch) for _ in range(rounds))
-    return batch * one / together
+    paint([concepts[:1]])  # loads the pipeline
+    apart = min(paint([[concept] for concept in concepts]) for _ in range(rounds))
+    together = min(paint([concepts]) for _ in range(rounds))
+    return apart / together
 
 
 def generate(client: httpx.Client, prompt: str, size: int) -> float:

@@ -43,26 +43,42 @@ from sightgag.subjects import Subject
 log = logging.getLogger("sightgag.server")
 
 APP_NAME = "sightgag"
-PAINTER_BATCH = 8  # most calls @serve.batch gathers for one painter
+PAINTER_QUEUE = 16  # calls a painter takes before Serve routes the next elsewhere (or waits)
 # No wait for company at the painter: the ingress's worker already gathers compatible jobs into one
 # call (and waits for company there), so the painter only merges calls that are already waiting.
 PAINTER_BATCH_WAIT = 0.0
 CPU_PAINTER_CPUS = 0.9  # as in ray_batch: a CPU painter leaves a little room for the ingress
 INGRESS_CPUS = 0.1  # the ingress waits on painters and the writer's network calls
 TARGET_ONGOING = 2  # calls waiting per painter before the autoscaler adds one
+CALLS_PER_PAINTER = 2  # batches the ingress has in flight per painter: one painting, one being checked
+
+
+# This replica's SIGHTGAG_SERVER_BATCH, set when it starts (each replica is a process of its own).
+_batch_limit = 8
+
+
+def _images(orders: list[dict]) -> int:
+    """The size of a gathered batch, for @serve.batch: its images, not its calls. A call is never split,
+    so one with more images than the limit counts as the limit: it is painted alone."""
+    return sum(min(len(order["concepts"]), _batch_limit) for order in orders)
 
 
 class PainterDeployment:
     """A painter replica: orders in, PNG bytes out; its loaded pipelines are all it keeps."""
 
-    def __init__(self, torch_threads: int | None = None):
+    def __init__(self, torch_threads: int | None = None, batch: int = 8):
         if torch_threads:
             import torch
 
             torch.set_num_threads(torch_threads)
         self.painter = Painter()
+        # Calls gathered together hold at most SIGHTGAG_SERVER_BATCH images, as one call of the plain
+        # server does: what a GPU was sized for, and 1 turns batching off here too.
+        global _batch_limit
+        _batch_limit = batch
+        self.paint.set_max_batch_size(batch)
 
-    @serve.batch(max_batch_size=PAINTER_BATCH, batch_wait_timeout_s=PAINTER_BATCH_WAIT)
+    @serve.batch(max_batch_size=8, batch_wait_timeout_s=PAINTER_BATCH_WAIT, batch_size_fn=_images)
     async def paint(self, orders: list[dict]) -> list[dict]:
         painted = await asyncio.to_thread(
             paint_together, self.painter, [PaintOrder.from_wire(order) for order in orders]
@@ -155,8 +171,10 @@ class IngressDeployment:
         from sightgag.server.app import create_app
         from sightgag.server.settings import ServerSettings
 
-        # One worker thread per painter that may exist: each waits on a painter for its batch.
-        settings = ServerSettings(server_concurrency=self.concurrency)
+        # Two worker painter threads per painter that may exist, each waiting on a painter for its batch:
+        # while one thread's pictures are checked here (safety, signs), the other's batch is painting,
+        # so a painter never waits for the ingress between batches.
+        settings = ServerSettings(server_concurrency=CALLS_PER_PAINTER * self.concurrency)
         app = create_app(settings)
         server: ServerState = app.state.server
         use_backends(server, RayBackends(server.studio, self.painters))
@@ -176,7 +194,7 @@ def build_application(*, min_painters: int, max_painters: int, gpus: int, head_n
             "initial_replicas": min_painters,
             "target_ongoing_requests": TARGET_ONGOING,
         },
-        max_ongoing_requests=PAINTER_BATCH * 2,
+        max_ongoing_requests=PAINTER_QUEUE,
     )
     # The gallery and the queue are files on the head node: the ingress runs there.
     ingress_resources = {"node:__internal_head__": 0.001} if head_node else {}
@@ -186,7 +204,10 @@ def build_application(*, min_painters: int, max_painters: int, gpus: int, head_n
         "runtime_env": {"env_vars": _settings_env()},
     }
     ingress = serve.deployment(IngressDeployment, name="studio", num_replicas=1, ray_actor_options=ingress_options)
-    return ingress.bind(painters.bind(torch_threads=None if gpus else 1), max_painters)
+    from sightgag.server.settings import ServerSettings
+
+    batch = ServerSettings().server_batch  # the ingress reads the same SIGHTGAG_SERVER_BATCH
+    return ingress.bind(painters.bind(torch_threads=None if gpus else 1, batch=batch), max_painters)
 
 
 def app(args: dict) -> serve.Application:
