@@ -7,8 +7,9 @@ Each stage has threads of its own:
   waiting on the network. They stay only a little ahead of the painters: the rest stay `queued`.
 - painters (one per GPU: `concurrency`) take the oldest written job with the written jobs of the same
   batch key, up to `batch` images, and paint them in one pipeline call, pictures checked
-  (`Studio.paint`). An idle painter first waits for compatible jobs still being written, since they
-  are already on their way: a burst of requests is painted in full batches, not the first alone.
+  (`Studio.paint`). A batch with room first waits for jobs still being written, since they are already
+  on their way, and until its oldest job has been queued `batch_wait` seconds (requests sent together
+  arrive a little apart): a burst of requests is painted in full batches, not the first alone.
 - filers letter and file each gag of a painted batch (`Studio.file`) and mark its job done, while
   the painter paints the next batch.
 
