@@ -119,3 +119,31 @@ def test_a_gag_that_cannot_be_filed_fails_its_job_alone(state, monkeypatch):
     assert [job.status for job in jobs] == ["done", "failed", "done"]
     assert "internal error" in jobs[1].error
     assert len(server.studio.gallery.list()) == 2
+
+
+def test_a_strip_being_written_does_not_hold_back_a_gag_queued_after_it(state, monkeypatch):
+    from sightgag import strip_studio
+
+    server = state(server_batch=4)
+    prepare_strip = strip_studio.prepare_strip
+    writing = Stopwatch(prepare_strip, 3.0)  # a strip's several LLM calls
+    monkeypatch.setattr(strip_studio, "prepare_strip", writing)
+    painting = Stopwatch(server.studio.paint, 0.0)
+    monkeypatch.setattr(server.studio, "paint", painting)
+
+    strip = server.submit(JobRequest(request="a tiny hamster guarding a bank vault", panels=3, size="256x256", seed=2))
+    gag = server.submit(JobRequest(request=REQUESTS[0], size="256x256", seed=7))
+    server.worker.start()
+    try:
+        deadline = time.monotonic() + 120
+        while not server.jobs.get(strip.id).finished:
+            assert time.monotonic() < deadline, "the strip did not finish"
+            time.sleep(0.05)
+    finally:
+        assert server.worker.stop(timeout=30)
+
+    assert server.jobs.get(strip.id).status == server.jobs.get(gag.id).status == "done"
+    # The strip was written in a writer's thread, and the gag painted while it was.
+    (strip_written,) = writing.spans
+    (gag_painted,) = painting.spans
+    assert gag_painted[1] < strip_written[1]

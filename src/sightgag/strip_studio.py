@@ -29,6 +29,7 @@ from sightgag.gag import Gag
 from sightgag.gallery import new_gag_id, now_iso
 from sightgag.hygiene import clean_text
 from sightgag.strip import Strip, check_layout, check_panels
+from sightgag.studio import Draft
 from sightgag.subjects import Subject
 from sightgag.writer.base import NoUsableAnswer, Writer
 from sightgag.writer.request import clean_request
@@ -72,6 +73,34 @@ def make_strip(
     else gags, the best of which becomes the punchline. Every panel is checked as a gag's picture is,
     and one that fails is painted again, up to `retries` times.
     """
+    artist = artist or studio.artist
+    draft = prepare_strip(
+        studio, request, subjects=subjects, panels=panels, layout=layout, seed=seed, size=size, strip=strip,
+        progress=progress, writer=writer, artist=artist, editor=editor, candidates=candidates, retries=retries,
+    )  # fmt: skip
+    draft.job_id = job_id
+    return finish_strip(studio, draft, artist=artist, progress=progress)
+
+
+def prepare_strip(
+    studio: Studio,
+    request: str,
+    *,
+    subjects: Sequence[Subject | str] = (),
+    panels: int = 4,
+    layout: str = "row",
+    seed: int | None = None,
+    size: tuple[int, int] | None = None,
+    strip: Strip | None = None,
+    progress: StudioProgress | None = None,
+    writer: Writer | None = None,
+    artist: Artist | None = None,
+    editor: str | Editor | None = None,
+    candidates: int | None = None,
+    retries: int | None = None,
+) -> Draft:
+    """Check the request and write the strip (unless `strip` is given): a strip ready to paint with
+    `finish_strip`, not yet painted or filed. The server writes strips in its writers' threads this way."""
     request = clean_request(request)
     check_panels(panels)
     check_layout(layout)
@@ -113,8 +142,18 @@ def make_strip(
         timings=timings,
         editor=record,
     )
-    checks = studio.checks_for(chosen, retries)
-    return _paint_letter_file(studio, gag, resolved, artist, report, checks, job_id, exchanges)
+    return Draft(gag, resolved, exchanges=exchanges, editor=chosen, retries=retries)
+
+
+def finish_strip(
+    studio: Studio, draft: Draft, *, artist: Artist, progress: StudioProgress | None = None
+) -> tuple[Gag, LetteredStrip]:
+    """Paint a prepared strip's panels (checked), letter its page and file it; the gag and its page."""
+    checks = studio.checks_for(draft.editor, draft.retries)
+    report = progress or (lambda stage, done, total: None)
+    return _paint_letter_file(
+        studio, draft.gag, draft.subjects, artist, report, checks, draft.job_id, draft.exchanges
+    )
 
 
 def _write(

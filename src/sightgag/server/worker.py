@@ -7,15 +7,16 @@ Each stage has threads of its own:
   waiting on the network. They stay only a little ahead of the painters: the rest stay `queued`.
 - painters (one per GPU: `concurrency`) take the oldest written job with the written jobs of the same
   batch key, up to `batch` images, and paint them in one pipeline call, pictures checked
-  (`Studio.paint`). A batch with room first waits for jobs still being written, since they are already
-  on their way, and until its oldest job has been queued `batch_wait` seconds (requests sent together
+  (`Studio.paint`). A batch with room first waits for the jobs claimed with its own that are still
+  being written, since they are on their way, and until its oldest job has been queued `batch_wait` seconds (requests sent together
   arrive a little apart): a burst of requests is painted in full batches, not the first alone.
 - filers letter and file each gag of a painted batch (`Studio.file`) and mark its job done, while
   the painter paints the next batch.
 
 A job whose writing fails fails alone; when a batch fails to paint, its jobs are painted again one by
 one, so that only the job at fault fails; a gag that cannot be lettered or filed fails its job alone.
-Strips are written, painted and filed whole by a painter (`make_strip`), alone in their call.
+A strip is written by a writer like a gag (`prepare_strip`), then painted, lettered and filed by a
+painter alone in its call (`finish_strip`): its panels are its batch.
 
 `run(jobs)` takes claimed jobs through the three stages in the calling thread (tests and tools).
 """
@@ -29,6 +30,7 @@ import queue
 import secrets
 import threading
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -73,16 +75,30 @@ def error_line(error: BaseException) -> str:
 
 
 @dataclass
-class Written:
-    """A claimed job ready for a painter: its draft (None for a strip, which is painted whole)."""
+class Claimed:
+    """A job a writer is to write: when it was claimed, and with which others (`claim`)."""
 
     job: Job
-    draft: Draft | None
+    order: int
+    claim: int
+
+
+@dataclass
+class Written:
+    """A claimed job ready for a painter: its draft (a gag's or a strip's)."""
+
+    job: Job
+    draft: Draft
     order: int = 0  # when it was claimed: a batch's gags are filed in the order their jobs were queued
+    claim: int = 0  # the jobs claimed with it (the same batch key) share this number
 
     @property
     def images(self) -> int:
         return self.job.params.image_count()
+
+    @property
+    def strip(self) -> bool:
+        return bool(self.job.params.panels)
 
     def waited(self) -> float:
         """Seconds since the job was queued."""
@@ -91,7 +107,7 @@ class Written:
     @property
     def key(self) -> str:
         """What must match for two jobs to share a pipeline call: batch_key's, and the same checks."""
-        if self.draft is None:
+        if self.strip:
             return f"strip|{self.job.id}"  # a strip's panels are its batch
         gag = self.draft.gag
         editor = self.draft.editor.spec if self.draft.editor is not None else "-"
@@ -119,13 +135,14 @@ class Worker:
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
         self._filers: list[threading.Thread] = []
-        # What the stages hand each other. `_ready` guards the written jobs and the count of jobs being
-        # written, and wakes writers (a job was queued, or the painter took some) and painters.
+        # What the stages hand each other. `_ready` guards the claimed and the written jobs, and wakes
+        # writers (a job was queued, or a painter took some) and painters (a job was written).
         self._ready = threading.Condition()
         self._written: list[Written] = []
-        self._claimed: list[tuple[int, Job]] = []  # claimed, waiting for a writer, in claim order
+        self._claimed: list[Claimed] = []  # claimed, waiting for a writer, in claim order
+        self._orders = itertools.count()
         self._claims = itertools.count()
-        self._being_written = 0  # jobs claimed and not yet written
+        self._unwritten: Counter[int] = Counter()  # claim -> its jobs not yet written
         self._queued = True  # there may be queued jobs: writers look before sleeping
         self._painted: queue.Queue = queue.Queue(maxsize=PAINTED_AHEAD * concurrency)
 
@@ -176,7 +193,7 @@ class Worker:
             try:
                 claimed = self._claim()
                 if claimed is not None:
-                    self._write_claimed(*claimed)
+                    self._write_claimed(claimed)
                     continue
             except Exception:  # a bug in the loop itself must not silently end the worker
                 log.exception("a writer failed between jobs")
@@ -185,14 +202,14 @@ class Worker:
                     self._ready.wait(IDLE_POLL_SECONDS)
                 self._queued = True  # after a wake-up or a poll, look again
 
-    def _claim(self) -> tuple[int, Job] | None:
+    def _claim(self) -> Claimed | None:
         """The next job to write: one claimed already, else the oldest queued job, claimed with its
         queued companions (those with its batch key, up to `batch` images) so that they are painted
         together; nothing while the painters are supplied for their next two calls."""
         with self._ready:
             if self._claimed:
                 return self._claimed.pop(0)
-            ahead = sum(written.images for written in self._written) + self._being_written
+            ahead = sum(written.images for written in self._written) + sum(self._unwritten.values())
             if ahead >= 2 * self.batch * self.concurrency:
                 self._queued = False  # sleep until a painter takes some (it wakes the writers)
                 return None
@@ -200,21 +217,24 @@ class Worker:
             if not claimed:
                 self._queued = False  # sleep until a job is queued (submit wakes the writers)
                 return None
-            self._being_written += len(claimed)
-            self._claimed.extend((next(self._claims), job) for job in claimed)
+            claim = next(self._claims)
+            self._unwritten[claim] = len(claimed)
+            self._claimed.extend(Claimed(job, next(self._orders), claim) for job in claimed)
             self._ready.notify_all()  # idle writers: write its companions at the same time
             return self._claimed.pop(0)
 
-    def _write_claimed(self, order: int, job: Job) -> None:
+    def _write_claimed(self, claimed: Claimed) -> None:
         try:
-            written = None if self._already_filed(job) else self._write(job)
+            written = None if self._already_filed(claimed.job) else self._write(claimed.job)
             if written is not None:
-                written.order = order
+                written.order, written.claim = claimed.order, claimed.claim
                 with self._ready:
                     bisect.insort(self._written, written, key=lambda item: item.order)
         finally:
             with self._ready:
-                self._being_written -= 1
+                self._unwritten[claimed.claim] -= 1
+                if not self._unwritten[claimed.claim]:
+                    del self._unwritten[claimed.claim]
                 self._ready.notify_all()
 
     def _painter_loop(self) -> None:
@@ -240,8 +260,11 @@ class Worker:
                     continue
                 batch = self._gather()
                 wait = 0.0
-                if sum(written.images for written in batch) < self.batch and batch[0].draft is not None:
-                    wait = IDLE_POLL_SECONDS if self._being_written else self.batch_wait - batch[0].waited()
+                if sum(written.images for written in batch) < self.batch and not batch[0].strip:
+                    # Only its own claim's jobs are company for sure: another key's writing (a strip's
+                    # several LLM calls) must not hold this batch back.
+                    writing = any(self._unwritten[claim] for claim in {written.claim for written in batch})
+                    wait = IDLE_POLL_SECONDS if writing else self.batch_wait - batch[0].waited()
                 if wait > 0:
                     self._ready.wait(wait)  # a write that finishes wakes it sooner
                     continue
@@ -255,7 +278,7 @@ class Worker:
     def _gather(self) -> list[Written]:
         first = self._written[0]
         batch, images = [first], first.images
-        if first.draft is None:
+        if first.strip:
             return batch
         for written in self._written[1:]:
             if written.key == first.key and images + written.images <= self.batch:
@@ -280,7 +303,7 @@ class Worker:
         written = [item for job in jobs if not self._already_filed(job) and (item := self._write(job)) is not None]
         while written:
             first = written[0]
-            batch = [first] if first.draft is None else [item for item in written if item.key == first.key]
+            batch = [first] if first.strip else [item for item in written if item.key == first.key]
             written = [item for item in written if item not in batch]
             for painted in self._paint(batch):
                 self._file(*painted)
@@ -295,27 +318,48 @@ class Worker:
         return True
 
     def _write(self, job: Job) -> Written | None:
-        """The job's concepts written (a strip is written when it is painted); None when writing failed."""
-        if job.params.panels:
-            return Written(job, None)
+        """The job's concepts (or strip) written; None when writing failed."""
         params = job.params
+
+        def progress(stage: str, done: int, total: int) -> None:
+            self.jobs.progress([job.id], stage, done, total)
+
         try:
-            draft = self.backends.studio.prepare(
-                params.request,
-                subjects=params.subjects,
-                n=params.image_count(),
-                seed=params.seed,
-                size=params.dimensions(),
-                lettering=params.lettering,
-                concepts=params.concepts,
-                progress=lambda stage, done, total: self.jobs.progress([job.id], stage, done, total),
-                writer=self.backends.writer(params.writer) if params.concepts is None else None,
-                artist=self.backends.artist(params.artist),
-                editor=params.editor,
-                candidates=params.candidates,
-                punch_up=params.punch_up,
-                retries=params.retries,
-            )
+            if params.panels:
+                from sightgag.strip_studio import prepare_strip
+
+                draft = prepare_strip(
+                    self.backends.studio,
+                    params.request,
+                    subjects=params.subjects,
+                    panels=params.panels,
+                    layout=params.layout,
+                    seed=params.seed,
+                    size=params.dimensions(),
+                    progress=progress,
+                    writer=self.backends.writer(params.writer),
+                    artist=self.backends.artist(params.artist),
+                    editor=params.editor,
+                    candidates=params.candidates,
+                    retries=params.retries,
+                )
+            else:
+                draft = self.backends.studio.prepare(
+                    params.request,
+                    subjects=params.subjects,
+                    n=params.image_count(),
+                    seed=params.seed,
+                    size=params.dimensions(),
+                    lettering=params.lettering,
+                    concepts=params.concepts,
+                    progress=progress,
+                    writer=self.backends.writer(params.writer) if params.concepts is None else None,
+                    artist=self.backends.artist(params.artist),
+                    editor=params.editor,
+                    candidates=params.candidates,
+                    punch_up=params.punch_up,
+                    retries=params.retries,
+                )
         except Exception as error:
             self._fail([job], error)
             return None
@@ -324,8 +368,8 @@ class Worker:
 
     def _paint(self, batch: list[Written]) -> list[tuple[list[Job], Painted]]:
         """Paint a batch in one call; what filers get: the jobs and their painted drafts, in calls."""
-        if batch[0].draft is None:
-            self._strip(batch[0].job)
+        if batch[0].strip:
+            self._strip(batch[0])
             return []
         jobs = [written.job for written in batch]
         drafts = [written.draft for written in batch]
@@ -360,27 +404,17 @@ class Worker:
                 continue
             self.jobs.finish(job.id, gag.id)
 
-    def _strip(self, job: Job) -> None:
-        """Write, paint, letter and file one comic strip (its panels painted in one call of their own)."""
-        from sightgag.strip_studio import make_strip
+    def _strip(self, written: Written) -> None:
+        """Paint, letter and file one written comic strip (its panels painted in one call of their own)."""
+        from sightgag.strip_studio import finish_strip
 
-        params = job.params
+        job = written.job
         try:
-            gag, _ = make_strip(
+            gag, _ = finish_strip(
                 self.backends.studio,
-                params.request,
-                subjects=params.subjects,
-                panels=params.panels,
-                layout=params.layout,
-                seed=params.seed,
-                size=params.dimensions(),
+                written.draft,
+                artist=self.backends.artist(job.params.artist),
                 progress=lambda stage, done, total: self.jobs.progress([job.id], stage, done, total),
-                writer=self.backends.writer(params.writer),
-                artist=self.backends.artist(params.artist),
-                job_id=job.id,
-                editor=params.editor,
-                candidates=params.candidates,
-                retries=params.retries,
             )
         except Exception as error:
             if not self._already_filed(job):
