@@ -250,8 +250,9 @@ class Worker:
     def _take_batch(self) -> list[Written]:
         """The oldest written job and the written jobs with its key, up to `batch` images.
 
-        A batch with room waits for company: for jobs still being written, and until its oldest job
-        has been queued `batch_wait` seconds (requests sent together reach the server a little apart).
+        A batch with room waits for company: for the jobs claimed with its own that are still being
+        written, and until its oldest job has been queued `batch_wait` seconds (requests sent together
+        reach the server a little apart).
         """
         with self._ready:
             while not self._stopping.is_set():
