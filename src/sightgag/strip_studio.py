@@ -48,40 +48,6 @@ DEFAULT_STRIP_CANDIDATES = 2
 STRIP_LETTERING = "strip"  # what a strip's record says in place of a single panel's lettering style
 
 
-def make_strip(
-    studio: Studio,
-    request: str,
-    *,
-    subjects: Sequence[Subject | str] = (),
-    panels: int = 4,
-    layout: str = "row",
-    seed: int | None = None,
-    size: tuple[int, int] | None = None,
-    strip: Strip | None = None,
-    progress: StudioProgress | None = None,
-    writer: Writer | None = None,
-    artist: Artist | None = None,
-    job_id: str | None = None,
-    editor: str | Editor | None = None,
-    candidates: int | None = None,
-    retries: int | None = None,
-) -> tuple[Gag, LetteredStrip]:
-    """Write (unless `strip` is given), paint, letter and file one strip; the gag and its lettered page.
-
-    `writer` and `artist` stand in for the studio's own; `job_id` names the server job it is filed for.
-    The editor ranks `candidates` drafts: whole strips from a writer that writes strips (`write_strip`),
-    else gags, the best of which becomes the punchline. Every panel is checked as a gag's picture is,
-    and one that fails is painted again, up to `retries` times.
-    """
-    artist = artist or studio.artist
-    draft = prepare_strip(
-        studio, request, subjects=subjects, panels=panels, layout=layout, seed=seed, size=size, strip=strip,
-        progress=progress, writer=writer, artist=artist, editor=editor, candidates=candidates, retries=retries,
-    )  # fmt: skip
-    draft.job_id = job_id
-    return finish_strip(studio, draft, artist=artist, progress=progress)
-
-
 def prepare_strip(
     studio: Studio,
     request: str,
@@ -100,7 +66,13 @@ def prepare_strip(
     retries: int | None = None,
 ) -> Draft:
     """Check the request and write the strip (unless `strip` is given): a strip ready to paint with
-    `finish_strip`, not yet painted or filed. The server writes strips in its writers' threads this way."""
+    `finish_strip`, not yet painted or filed. The server writes strips in its writers' threads this way.
+
+    `writer` and `artist` stand in for the studio's own. The editor ranks `candidates` drafts: whole
+    strips from a writer that writes strips (`write_strip`), else gags, the best of which becomes the
+    punchline. Every panel is checked as a gag's picture is, and one that fails is painted again, up to
+    `retries` times.
+    """
     request = clean_request(request)
     check_panels(panels)
     check_layout(layout)

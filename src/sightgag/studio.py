@@ -405,12 +405,13 @@ class Studio:
         painted with seed + i and checked like a gag's picture: one that fails is painted again with the
         next seeds, up to `retries` times.
         """
-        from sightgag.strip_studio import make_strip
+        from sightgag.strip_studio import finish_strip, prepare_strip
 
-        return make_strip(
+        draft = prepare_strip(
             self, request, subjects=subjects, panels=panels, layout=layout, seed=seed, size=size, strip=strip,
             progress=progress, editor=editor, candidates=candidates, retries=retries,
-        )[0]
+        )  # fmt: skip
+        return finish_strip(self, draft, artist=self.artist, progress=progress)[0]
 
     def reletter_strip(
         self, gag_id: str, *, layout: str | None = None, balloon: str | None = None, text: str | None = None

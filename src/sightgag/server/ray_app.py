@@ -78,6 +78,7 @@ class PainterDeployment:
         _batch_limit = batch
         self.paint.set_max_batch_size(batch)
 
+    # max_batch_size is this replica's SIGHTGAG_SERVER_BATCH, set in __init__.
     @serve.batch(max_batch_size=8, batch_wait_timeout_s=PAINTER_BATCH_WAIT, batch_size_fn=_images)
     async def paint(self, orders: list[dict]) -> list[dict]:
         painted = await asyncio.to_thread(
