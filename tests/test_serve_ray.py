@@ -6,7 +6,9 @@ only Ray adds: calls gathered by one painter, and a painter killed mid-job.
 """
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 
+import httpx
 import pytest
 from server_fixture import running_server
 from test_server import (  # noqa: F401  (collected here again, against this module's `server`)
@@ -46,6 +48,25 @@ def test_two_compatible_jobs_are_painted_in_one_call_by_one_painter(client):
     assert details[0]["batch"] == details[1]["batch"] == [job["gag_id"] for job in jobs]
     assert details[0]["painter"] == details[1]["painter"]  # one replica's process painted both
     assert details[0]["attempts"] == 1
+
+
+def test_eight_requests_waiting_at_once_all_reach_the_studio_and_are_painted_together(server, client):
+    # Each answer of the OpenAI-compatible endpoint waits for its gag, so the eight are held open at once:
+    # Serve's default lets 5 requests into a replica, which would paint them as 5, then 3.
+    requests = [f"my cat as a lighthouse keeper, take {take}" for take in range(8)]
+
+    def generate(text: str) -> None:
+        with httpx.Client(base_url=server, timeout=120) as own_client:
+            body = {"prompt": text, "size": SIZE, "response_format": "url"}
+            own_client.post("/v1/images/generations", json=body).raise_for_status()
+
+    with ThreadPoolExecutor(max_workers=len(requests)) as pool:
+        list(pool.map(generate, requests))
+
+    gags = client.get("/api/gallery", params={"limit": len(requests)}).json()
+    assert sorted(gag["request"] for gag in gags) == sorted(requests)
+    batches = {frozenset(client.get(f"/api/gallery/{gag['id']}").json()["artist_details"]["batch"]) for gag in gags}
+    assert batches == {frozenset(gag["id"] for gag in gags)}  # all eight in one pipeline call
 
 
 def test_a_painter_killed_mid_job_is_replaced_and_the_job_completes_once(local_ray, client):

@@ -149,7 +149,8 @@ def _paint_group(painter: Painter, orders: Sequence[PaintOrder], members: list[i
     offset = 0
     for index in members:
         count = len(orders[index].concepts)
-        details = dict(work.details, batch=len(members)) if len(members) > 1 else work.details
+        # Not "batch": that is the studio's, the gags painted in one call, known only where they are filed.
+        details = dict(work.details, orders_in_call=len(members)) if len(members) > 1 else work.details
         keep_clear = work.keep_clear[offset : offset + count] if work.keep_clear else []
         results[index] = PaintedWork(work.pngs[offset : offset + count], details, keep_clear)
         offset += count

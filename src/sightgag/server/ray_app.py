@@ -49,6 +49,11 @@ PAINTER_QUEUE = 16  # calls a painter takes before Serve routes the next elsewhe
 PAINTER_BATCH_WAIT = 0.0
 CPU_PAINTER_CPUS = 0.9  # as in ray_batch: a CPU painter leaves a little room for the ingress
 INGRESS_CPUS = 0.1  # the ingress waits on painters and the writer's network calls
+# Requests the ingress holds at once. Serve's default is 5 a replica, which suits a model that answers
+# each call in turn; the studio's answers wait for their gags and its event streams stay open for as
+# long as a page watches a job, so with 5, the sixth waiting request queued at the proxy and a burst
+# of 8 requests was painted in batches of 5 and 3. Like uvicorn under plain `serve`, it takes them all.
+INGRESS_ONGOING = 1000
 TARGET_ONGOING = 2  # calls waiting per painter before the autoscaler adds one
 CALLS_PER_PAINTER = 2  # batches the ingress has in flight per painter: one painting, one being checked
 
@@ -204,7 +209,13 @@ def build_application(*, min_painters: int, max_painters: int, gpus: int, head_n
         "resources": ingress_resources,
         "runtime_env": {"env_vars": _settings_env()},
     }
-    ingress = serve.deployment(IngressDeployment, name="studio", num_replicas=1, ray_actor_options=ingress_options)
+    ingress = serve.deployment(
+        IngressDeployment,
+        name="studio",
+        num_replicas=1,
+        ray_actor_options=ingress_options,
+        max_ongoing_requests=INGRESS_ONGOING,
+    )
     from sightgag.server.settings import ServerSettings
 
     batch = ServerSettings().server_batch  # the ingress reads the same SIGHTGAG_SERVER_BATCH
