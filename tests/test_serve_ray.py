@@ -33,6 +33,11 @@ def server(local_ray, tiny_flux_dir, tmp_path_factory) -> str:
     env = studio_env(tiny_flux_dir, SIGHTGAG_SERVER_BATCH_WAIT="1.0")
     args = ["--address", local_ray, "--min-painters", "1", "--max-painters", "1"]
     with running_server(tmp_path_factory.mktemp("ray-home"), env, args=args, start_timeout=240) as base_url:
+        # One gag first: the writer and the painter's pipeline load, so that each test sees the server as a
+        # user does after the first gag (a cold writer takes longer than the batch wait to write a job).
+        with httpx.Client(base_url=base_url, timeout=120) as client:
+            job = client.post("/api/jobs", json={"request": "my cat as a weather forecaster", "size": SIZE}).json()
+            assert wait_for_job(client, job["id"], timeout=120)["status"] == "done"
         yield base_url
 
 

@@ -13,7 +13,7 @@ import jsonschema
 import pytest
 from llama_server import smollm2_server  # noqa: F401  (a fixture)
 
-from sightgag.editor.judge import RUBRIC
+from sightgag.editor.judge import STRIP_RUBRIC
 from sightgag.errors import SightgagError
 from sightgag.settings import Settings
 from sightgag.strip import Strip
@@ -138,10 +138,10 @@ def drafted_strip(title: str, seed: int) -> Strip:
 
 
 def rubric_answer(*means: int) -> str:
-    """The judge's marks: every mark of candidate i is means[i]."""
+    """The judge's marks on the strip rubric: every mark of candidate i is means[i]."""
     return json.dumps(
         {
-            f"candidate_{number}": {**{name: mark for name in RUBRIC}, "reason": f"a {mark} out of ten"}
+            f"candidate_{number}": {**{name: mark for name in STRIP_RUBRIC}, "reason": f"a {mark} out of ten"}
             for number, mark in enumerate(means, 1)
         }
     )
@@ -163,9 +163,14 @@ def test_the_editor_ranks_whole_strips_and_the_best_scored_one_is_painted(settin
     assert [request["seed"] for request in writing] == [40, 41, 42]  # three strips, each its own seed
     assert len(judging) == 1  # one rubric call judged all three (no close call to ask about)
     prompt = judging[0]["messages"][-1]["content"]
+    # Judged as strips: on the strip rubric, with the story and the punchline named as such.
+    assert "The candidates are comic strips." in prompt and STRIP_RUBRIC["turn"] in prompt
+    assert "readable in one second" not in prompt
+    rubric = judging[0]["response_format"]["json_schema"]["schema"]["properties"]["candidate_1"]["required"]
+    assert rubric == [*STRIP_RUBRIC, "reason"]
     for number, strip in enumerate(drafts, 1):
         punchline = strip.panels[-1].caption or strip.panels[-1].balloons[-1].text
-        assert f"candidate_{number}: {strip.title}." in prompt and punchline in prompt
+        assert f"candidate_{number}: {strip.title}." in prompt and f'Punchline: "{punchline}' in prompt
         assert strip.panels[0].moment[:20] in prompt  # the judge reads the story, not just the last panel
 
     assert gag.strip == drafts[1]

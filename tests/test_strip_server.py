@@ -71,6 +71,13 @@ def test_a_strip_of_five_panels_or_of_given_concepts_is_refused(client):
     assert response.status_code == 422 and "not both" in response.text
 
 
+def test_what_only_a_gag_has_is_refused_for_a_strip_not_ignored(client):
+    for extra, said in (({"n": 2}, "one page"), ({"lettering": "meme"}, "lettering"), ({"punch_up": True}, "punch_up")):
+        response = client.post("/api/jobs", json={"request": "my cat", "panels": 3, **extra})
+        assert response.status_code == 422 and said in response.text, extra
+    assert client.post("/api/jobs", json={"request": "my cat", "panels": 3, "n": 1}).status_code == 202
+
+
 def test_a_strip_job_hands_its_editor_candidates_and_retries_to_the_studio(tmp_path):
     from sightgag.server.jobs import JobRequest
     from sightgag.server.settings import ServerSettings

@@ -29,6 +29,10 @@ __all__ = ["KNOWN_EDITORS", "Editor", "EditorRecord", "Ranking", "default_candid
 
 
 class Editor(Protocol):
+    """Ranks candidates. An editor may also have `punch_up(request, concepts)` (rewrites the kept captions)
+    and `rank_strips(request, subjects, concepts, n)` (whole strips, each as one Concept, judged as
+    strips); without them, captions are kept and strips are ranked as gags are (editor/desk.py)."""
+
     spec: str
 
     def rank(self, request: str, subjects: list[Subject], concepts: Sequence[Concept], n: int) -> Ranking:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from PIL import Image
 
 from sightgag.concept import Concept
-from sightgag.editor import Editor
+from sightgag.editor import Editor, Ranking
 from sightgag.editor.paintings import CheckedPainting, Checks
 from sightgag.editor.record import EditorRecord
 from sightgag.editor.safety import PicturesBlocked
@@ -38,9 +38,7 @@ def edit_concepts(
 ) -> tuple[list[Concept], EditorRecord]:
     """The `n` best of the writer's candidates, punched up if asked, and the record of how they were chosen."""
     ranking = editor.rank(request, subjects, candidates, n)
-    record = EditorRecord(
-        editor=editor.spec, candidates=len(candidates), ranking=ranking.judgements, notes=list(ranking.notes)
-    )
+    record = _record(editor, ranking, len(candidates))
     kept = ranking.kept
     if punch_up:
         rewrite = getattr(editor, "punch_up", None)
@@ -58,11 +56,19 @@ def edit_strips(
     """The best of the writer's strips, and the record of how it was chosen.
 
     The editor ranks Concepts, so each strip is shown as the one Concept that tells its joke
-    (`Strip.as_concept`): the story beat by beat, the punchline's words as the caption.
+    (`Strip.as_concept`): the story beat by beat, the punchline's words as the caption. An editor with a
+    rubric for strips (`rank_strips`, the LLM editor's) judges them as strips; any other as gags.
     """
-    _, record = edit_concepts(editor, request, subjects, [strip.as_concept() for strip in strips], 1)
+    concepts = [strip.as_concept() for strip in strips]
+    rank = getattr(editor, "rank_strips", editor.rank)
+    ranking = rank(request, subjects, concepts, 1)
+    record = _record(editor, ranking, len(concepts))
     best = next(judgement.candidate for judgement in record.ranking if judgement.kept)
     return strips[best], record
+
+
+def _record(editor: Editor, ranking: Ranking, candidates: int) -> EditorRecord:
+    return EditorRecord(editor=editor.spec, candidates=candidates, ranking=ranking.judgements, notes=list(ranking.notes))
 
 
 def check_candidates(candidates: int | None, n: int) -> int | None:

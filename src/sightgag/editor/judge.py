@@ -1,5 +1,8 @@
 """The LLM editor: a judge scores each candidate on a short rubric, breaks close calls pairwise, punches up.
 
+A gag is judged as one picture with a caption; a comic strip (`rank_strips`) on a rubric of its own,
+since a strip's joke is timed over its panels and told in its lines, and is never seen in one second.
+
 It talks to the LLM through the OpenAI-compatible writer's client (same keys, URLs, retries, schema
 styles and exchange log). The rubric is asked as structured output with one fixed field per candidate,
 so even a grammar-bound small model cannot skip or repeat one. LLM judges prefer the first option they
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sightgag.concept import MAX_CAPTION_WORDS, Concept
 from sightgag.editor.ranking import Ranking, keep_best, writers_order
@@ -27,6 +31,29 @@ RUBRIC = {
     "caption_adds": "the caption adds what the picture cannot show",
     "kind": "kind: laughs with its subjects, not at them",
 }
+STRIP_RUBRIC = {
+    "fit": "fits the request and its subjects",
+    "turn": "the last panel turns what the first panels set up into a surprise",
+    "timing": "every panel moves the story on; none could be cut",
+    "lines": "the lines sound like their speakers and are short enough for a balloon",
+    "kind": "kind: laughs with its subjects, not at them",
+}
+
+
+@dataclass(frozen=True)
+class Form:
+    """What is judged, as the judge is told: a gag's picture or a whole strip, and its rubric."""
+
+    name: str
+    rubric: dict[str, str]
+    moment: str  # what a candidate's moment holds
+    caption: str  # and its caption
+
+
+PICTURE = Form("picture", RUBRIC, "Moment", "Caption")
+# A strip reaches the judge as one Concept (Strip.as_concept): its story beat by beat, its last words.
+STRIP = Form("comic strip", STRIP_RUBRIC, "Story, panel by panel", "Punchline")
+
 CLOSE_CALL = 1.0  # points of the rubric's mean: closer than this, ask the pair
 MAX_PAIRS = 3  # pairwise questions per ranking at most (each is two calls)
 JUDGE_TRIES = 2  # the question, and one re-ask after a junk answer
@@ -54,29 +81,37 @@ class LLMEditor:
 
     # -- ranking --------------------------------------------------------------------------------
 
-    def rank(self, request: str, subjects: list[Subject], concepts: Sequence[Concept], n: int) -> Ranking:
+    def rank(
+        self, request: str, subjects: list[Subject], concepts: Sequence[Concept], n: int, *, form: Form = PICTURE
+    ) -> Ranking:
         if len(concepts) <= 1:
             return writers_order(concepts, n, "the only candidate")
         try:
-            rubric = self.score(request, concepts)
+            rubric = self.score(request, concepts, form)
         except JunkAnswer as junk:
             ranking = writers_order(concepts, n, "not judged")
             ranking.notes.append(f"the judge's answers were unusable ({junk}): the writer's order is kept")
             return ranking
         scores = [sum(marks.values()) / len(marks) for marks, _ in rubric]
         reasons = [reason for _, reason in rubric]
-        notes = self._break_close_calls(request, concepts, scores, reasons, n)
+        notes = self._break_close_calls(request, concepts, scores, reasons, n, form)
         ranking = keep_best(concepts, scores, reasons, n)
         ranking.notes += notes
         return ranking
 
-    def score(self, request: str, concepts: Sequence[Concept]) -> list[tuple[dict[str, int], str]]:
+    def rank_strips(self, request: str, subjects: list[Subject], strips: Sequence[Concept], n: int) -> Ranking:
+        """Whole strips, each shown as one Concept (`Strip.as_concept`), judged as strips."""
+        return self.rank(request, subjects, strips, n, form=STRIP)
+
+    def score(
+        self, request: str, concepts: Sequence[Concept], form: Form = PICTURE
+    ) -> list[tuple[dict[str, int], str]]:
         """Per candidate, its rubric marks (0..10) and the judge's one-line reason."""
-        schema = rubric_schema(len(concepts), self.llm.provider.schema_style)
+        schema = rubric_schema(len(concepts), self.llm.provider.schema_style, form.rubric)
         prompt = (
-            f"The request: {request}\n\n{_listing(concepts)}\n\n"
+            f"The request: {request}\n\nThe candidates are {form.name}s.\n\n{_listing(concepts, form)}\n\n"
             "Mark every candidate from 0 to 10 on each of these, then give one short reason:\n"
-            + "\n".join(f"- {name}: {meaning}" for name, meaning in RUBRIC.items())
+            + "\n".join(f"- {name}: {meaning}" for name, meaning in form.rubric.items())
         )
         data = self._ask([{"role": "system", "content": SYSTEM}, {"role": "user", "content": prompt}], schema, "rubric")
         marks = []
@@ -85,7 +120,7 @@ class LLMEditor:
             if not isinstance(item, dict):
                 raise JunkAnswer(f"no marks for candidate_{number}")
             values = {}
-            for name in RUBRIC:
+            for name in form.rubric:
                 value = item.get(name)
                 if not isinstance(value, int | float) or isinstance(value, bool) or not 0 <= value <= 10:
                     raise JunkAnswer(f"candidate_{number}.{name} is {value!r}, not a mark from 0 to 10")
@@ -93,13 +128,13 @@ class LLMEditor:
             marks.append((values, _reason(item.get("reason"))))
         return marks
 
-    def compare(self, request: str, first: Concept, second: Concept) -> int | None:
+    def compare(self, request: str, first: Concept, second: Concept, form: Form = PICTURE) -> int | None:
         """0 when `first` is the better joke both ways round, 1 for `second`, None when the order decided."""
         picks = []
         for shown in ((first, second), (second, first)):
             prompt = (
-                f"The request: {request}\n\nA: {_describe(shown[0])}\n\nB: {_describe(shown[1])}\n\n"
-                "Which is the funnier picture for this request, A or B?"
+                f"The request: {request}\n\nA: {_describe(shown[0], form)}\n\nB: {_describe(shown[1], form)}\n\n"
+                f"Which is the funnier {form.name} for this request, A or B?"
             )
             answer = self._ask(
                 [{"role": "system", "content": SYSTEM}, {"role": "user", "content": prompt}],
@@ -115,7 +150,7 @@ class LLMEditor:
         return None
 
     def _break_close_calls(
-        self, request: str, concepts: Sequence[Concept], scores: list[float], reasons: list[str], n: int
+        self, request: str, concepts: Sequence[Concept], scores: list[float], reasons: list[str], n: int, form: Form
     ) -> list[str]:
         """Ask close neighbours near the cut both ways round; a consistent winner moves just above the other."""
         notes = []
@@ -126,7 +161,7 @@ class LLMEditor:
                 continue
             asked += 1
             try:
-                verdict = self.compare(request, concepts[upper], concepts[lower])
+                verdict = self.compare(request, concepts[upper], concepts[lower], form)
             except JunkAnswer as junk:
                 notes.append(f"a close call was left to the marks: the pairwise answer was unusable ({junk})")
                 continue
@@ -204,7 +239,7 @@ class JunkAnswer(SightgagError):
 # -- schemas, in the style each server enforces ---------------------------------------------------
 
 
-def rubric_schema(count: int, style: str) -> dict:
+def rubric_schema(count: int, style: str, rubric: dict[str, str] = RUBRIC) -> dict:
     mark = (
         {"type": "integer", "enum": list(range(11))}
         if style == "grammar"
@@ -212,8 +247,8 @@ def rubric_schema(count: int, style: str) -> dict:
     )
     item = {
         "type": "object",
-        "properties": {**{name: dict(mark) for name in RUBRIC}, "reason": _text(style, REASON_CHARS)},
-        "required": [*RUBRIC, "reason"],
+        "properties": {**{name: dict(mark) for name in rubric}, "reason": _text(style, REASON_CHARS)},
+        "required": [*rubric, "reason"],
         "additionalProperties": False,
     }
     return _object({f"candidate_{number}": item for number in range(1, count + 1)})
@@ -243,16 +278,18 @@ def _text(style: str, limit: int) -> dict:
 # -- how candidates are shown ---------------------------------------------------------------------
 
 
-def _listing(concepts: Sequence[Concept]) -> str:
-    return "\n\n".join(f"candidate_{number}: {_describe(concept)}" for number, concept in enumerate(concepts, 1))
+def _listing(concepts: Sequence[Concept], form: Form = PICTURE) -> str:
+    return "\n\n".join(
+        f"candidate_{number}: {_describe(concept, form)}" for number, concept in enumerate(concepts, 1)
+    )
 
 
-def _describe(concept: Concept) -> str:
+def _describe(concept: Concept, form: Form = PICTURE) -> str:
     cast = ", ".join(f"{member.name} ({member.role})" for member in concept.cast)
     caption = f"{concept.caption.setup} / {concept.caption.text}" if concept.caption.setup else concept.caption.text
     return (
         f"{concept.title}. {concept.premise} Cast: {cast}. Setting: {concept.setting}. "
-        f'Moment: {concept.moment} Caption: "{caption}"'
+        f'{form.moment}: {concept.moment} {form.caption}: "{caption}"'
     )
 
 

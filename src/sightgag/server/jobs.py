@@ -138,6 +138,14 @@ class JobRequest(BaseModel):
     def _strip_or_concepts(self) -> JobRequest:
         if self.panels and self.concepts:
             raise ValueError("a strip is written from the request, beat by beat: send panels or concepts, not both")
+        # What only a gag has is refused for a strip rather than ignored, so a caller is never left thinking
+        # it was done.
+        if self.panels and self.n != 1:
+            raise ValueError("a strip is one page: send panels, or n for several gags, not both")
+        if self.panels and self.lettering is not None:
+            raise ValueError("a strip letters its own balloons and captions: lettering is for gags")
+        if self.panels and self.punch_up:
+            raise ValueError("punch_up rewrites a gag's captions: a strip's words are ranked as whole strips (candidates)")
         return self
 
     def dimensions(self) -> tuple[int, int] | None:
