@@ -226,6 +226,21 @@ def test_a_vision_judge_failing_the_first_try_has_it_repainted_once(tiny_flux_di
     assert gag.editor.vision == "stub vision"
 
 
+def test_a_rerender_keeps_the_try_the_vision_judge_chose_without_asking_it_again(tiny_flux_dir, tmp_path):
+    judge = FailsFirstLook()
+    checks = Checks(safety=LocalNSFWDetector(0.5), retries=2, vision=judge)
+    maker = Studio("offline", f"flux:{tiny_flux_dir}", settings=Settings(home=tmp_path), checks=checks)
+    gag = maker.make(MITTENS, seed=5, size=(64, 64), editor="none")
+
+    # Rerendered where no vision model is configured, as from the command line on another day.
+    again = Studio("offline", f"flux:{tiny_flux_dir}", settings=Settings(home=tmp_path)).rerender(gag.id)
+
+    assert judge.looked == 2  # only while the gag was made
+    assert again.editor.pictures == gag.editor.pictures  # seed 5 failed the look, seed 6 kept, as before
+    assert again.editor.vision == "stub vision"
+    assert Image.open(again.renders[0]).tobytes() == Image.open(gag.renders[0]).tobytes()
+
+
 class WalksAcross:
     """An artist that, like the sketch artist, reports where it drew the hero: further right with each seed."""
 

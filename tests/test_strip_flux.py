@@ -137,6 +137,13 @@ def test_kontext_paints_the_other_panels_from_the_panel_1_it_kept_after_a_repain
     assert [len(picture.attempts) for picture in painting.pictures] == [2, 1, 1]
     assert painting.details["kept_seeds"] == [4, 4, 5] and painting.details["references"] == [None, "given", "given"]
 
+    # A rerender, with no vision model at hand, replays each panel's verdicts: panel 1 repainted as before.
+    replay = Checks(safety=LocalNSFWDetector(0.5), retries=2, replay=painting.pictures)
+    again = paint_panels(tiny_kontext, concepts, seeds=[3, 4, 5], width=64, height=64, subjects=[], checks=replay)
+    assert again.pictures == painting.pictures
+    for before, after in zip(painting.images, again.images, strict=True):
+        assert np.array_equal(np.asarray(before), np.asarray(after))
+
 
 def test_hosted_kontext_is_sent_panel_1_for_every_other_panel():
     import base64

@@ -456,6 +456,21 @@ def test_the_vision_judge_looks_at_every_panel_and_a_failed_one_is_repainted(tmp
     assert gag.editor.vision == "stub vision" and gag.editor.safety.startswith("open_nsfw")
 
 
+def test_a_strip_rerender_keeps_the_panels_the_vision_judge_chose_without_asking_it_again(tmp_path):
+    judge = LooksAtEveryPanel()
+    checks = Checks(safety=LocalNSFWDetector(0.5), retries=2, vision=judge)
+    gag = Studio(writer="offline", artist="sketch", settings=Settings(home=tmp_path), checks=checks).strip(
+        HAMSTER, panels=3, seed=8, size=(256, 256)
+    )
+
+    again = Studio(writer="offline", artist="sketch", settings=Settings(home=tmp_path)).rerender(gag.id)
+
+    assert len(judge.shown) == 4  # three panels and panel 1's repaint, all while the strip was made
+    assert again.editor.pictures == gag.editor.pictures and again.editor.pictures[0].kept == 1
+    for before, after in zip([*gag.renders, *gag.images], [*again.renders, *again.images], strict=True):
+        assert np.array_equal(pixels(before), pixels(after))
+
+
 def test_the_offline_editor_keeps_the_strip_whose_last_words_play_on_the_request():
     from sightgag.editor.desk import edit_strips
     from sightgag.editor.offline import OfflineEditor

@@ -13,6 +13,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from PIL import Image
@@ -210,8 +211,12 @@ def rerender_strip(studio: Studio, original: Gag, progress: StudioProgress | Non
         update={"id": new_gag_id(), "created": now_iso(), "parent": original.id, "timings": {}}, deep=True
     )
     subjects = [studio.subjects.find(name) or Subject(name=name) for name in original.subjects]
-    # The same checks and repaints as the original: deterministic, so a seeded artist repaints what it repainted before.
-    checks = studio.checks_for(retries=original.editor.retries if original.editor is not None else None)
+    # The same repaints as the original and its vision verdicts (Checks.replay): the same tries, the same
+    # kept, so a seeded artist paints the same panels. A strip keeps every panel, so its records align.
+    record = original.editor
+    checks = studio.checks_for(retries=record.retries if record is not None else None)
+    if record is not None:
+        checks = replace(checks, replay=list(record.pictures))
     return _paint_letter_file(studio, gag, subjects, artist, progress or (lambda *_: None), checks)[0]
 
 
@@ -323,13 +328,13 @@ def paint_panels(
         _refuse_blocked(painting.images, checks)
         return painting
     first = paint_checked(
-        artist, concepts[:1], seeds=seeds[:1], width=width, height=height, subjects=subjects, checks=checks,
-        progress=progress,
+        artist, concepts[:1], seeds=seeds[:1], width=width, height=height, subjects=subjects,
+        checks=replace(checks, replay=checks.replay[:1]), progress=progress,
     )  # fmt: skip
     _refuse_blocked(first.images, checks)  # with no panel 1 there is nothing to paint the others from
     rest = paint_checked(
-        artist, concepts[1:], seeds=seeds[1:], width=width, height=height, subjects=subjects, checks=checks,
-        progress=progress, reference=first.images[0],
+        artist, concepts[1:], seeds=seeds[1:], width=width, height=height, subjects=subjects,
+        checks=replace(checks, replay=checks.replay[1:]), progress=progress, reference=first.images[0],
     )  # fmt: skip
     images = [*first.images, *rest.images]
     _refuse_blocked(images, checks)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from PIL import Image
 
@@ -20,7 +20,7 @@ from sightgag.concept import MAX_CAPTION_CHARS, Box, Concept, check_lettering
 from sightgag.editor import Editor, default_candidates, load_editor
 from sightgag.editor.desk import build_checks, check_candidates, edit_concepts, keep_checked, refuse_blocked
 from sightgag.editor.paintings import CheckedPainting, Checks, paint_checked
-from sightgag.editor.record import EditorRecord
+from sightgag.editor.record import EditorRecord, PictureChecks
 from sightgag.errors import UsageError
 from sightgag.gag import Gag
 from sightgag.gallery import Gallery, new_gag_id, now_iso
@@ -53,6 +53,7 @@ class Draft:
     exchanges: list[int] = field(default_factory=list)
     editor: Editor | None = None  # whose LLM, if any, looks at the paintings
     retries: int | None = None  # repaints of a failing picture; the settings' when None
+    replay: list[PictureChecks] = field(default_factory=list)  # a rerender's original tries (Checks.replay)
 
 
 @dataclass
@@ -331,6 +332,8 @@ class Studio:
         subjects = list({subject.name: subject for draft in drafts for subject in draft.subjects}.values())
 
         checks = self.checks_for(drafts[0].editor, drafts[0].retries)
+        if len(drafts) == 1 and drafts[0].replay:  # a rerender, painted alone
+            checks = replace(checks, replay=drafts[0].replay)
         started = time.perf_counter()
         # Every picture is checked (and failures repainted) before anything is lettered or written.
         painting = paint_checked(
@@ -437,9 +440,14 @@ class Studio:
         )
         # A subject removed since keeps its name in the gag; it is painted from the concept alone.
         subjects = [self.subjects.find(name) or Subject(name=name) for name in original.subjects]
-        # As many repaints as the original had: the same tries, so a seeded artist paints the same pixels.
-        retries = original.editor.retries if original.editor is not None else None
-        return self.finish([Draft(gag, subjects, retries=retries)], artist=artist, progress=progress)[0]
+        # As many repaints as the original had, and its vision verdicts: the same tries, and the same one
+        # kept, so a seeded artist paints the same pixels.
+        record = original.editor
+        retries = record.retries if record is not None else None
+        # Concepts whose every try was blocked were dropped from the gag: their records are left out too.
+        replay = [picture for picture in record.pictures if picture.kept is not None] if record is not None else []
+        draft = Draft(gag, subjects, retries=retries, replay=replay)
+        return self.finish([draft], artist=artist, progress=progress)[0]
 
     def reletter(self, gag_id: str, *, lettering: str | None = None, caption: str | None = None) -> Gag:
         """Letter a gag again from its clean renders, in another style or with another caption."""

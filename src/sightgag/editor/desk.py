@@ -122,7 +122,8 @@ def keep_checked(gag: Gag, painting: CheckedPainting, span: slice, checks: Check
         picture.concept = number
     record.pictures = pictures
     record.safety = checks.safety.name
-    record.vision = checks.vision.name if checks.vision else checks.vision_reason
+    if not checks.replay:  # a rerender's record keeps the original's: its vision verdicts were replayed
+        record.vision = checks.vision.name if checks.vision else checks.vision_reason
     record.retries = checks.retries
     if len(kept) < len(images):
         record.notes.append(f"{len(images) - len(kept)} concept(s) dropped: every picture of them was blocked")

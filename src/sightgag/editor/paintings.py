@@ -31,6 +31,11 @@ class Checks:
     vision: VisionJudge | None = None
     vision_reason: str = ""
     read_signs: bool = True
+    # A rerender's record of the original's tries, one per concept painted: a try the original made with
+    # the same seed takes its vision verdict from there instead of asking. A vision model answers
+    # differently from one day to the next (and may not be configured where the rerender runs), while the
+    # safety check and the sign reader give the same answer for the same pixels: they look again.
+    replay: list[PictureChecks] = field(default_factory=list)
 
 
 @dataclass
@@ -91,7 +96,8 @@ def paint_checked(
             image, clear = round_images[index]
             attempt = Attempt(seed=seeds[index] + round_number, blocked=blocked)
             if blocked is None:
-                attempt = _look(image, concepts[index], attempt, checks, references[index])
+                recorded = _recorded(checks.replay, index, round_number, attempt.seed)
+                attempt = _look(image, concepts[index], attempt, checks, references[index], recorded)
                 if not clear and attempt.sign is not None:
                     clear = list(attempt.sign.boxes)  # Flux puts signs anywhere: where OCR found it is where it is
             records[index].attempts.append(attempt)
@@ -178,14 +184,26 @@ def hero_box(drawn: dict | None, width: int, height: int) -> Box | None:
     return Box(x=left, y=top, w=max(min(right / width, 1.0) - left, 0.01), h=max(min(bottom / height, 1.0) - top, 0.01))
 
 
-def _look(image: Image.Image, concept: Concept, attempt: Attempt, checks: Checks, reference) -> Attempt:
+def _look(
+    image: Image.Image, concept: Concept, attempt: Attempt, checks: Checks, reference, recorded: Attempt | None = None
+) -> Attempt:
     if checks.read_signs and concept.sign_text:
         from sightgag.editor.signs import check_sign
 
         attempt.sign = check_sign(image, concept.sign_text)
-    if checks.vision is not None:
+    if recorded is not None:
+        attempt.vision = recorded.vision  # None when the original had no vision model: none looks now either
+    elif checks.vision is not None:
         attempt.vision = checks.vision.judge(image, concept, reference)
     return attempt
+
+
+def _recorded(replay: Sequence[PictureChecks], index: int, round_number: int, seed: int) -> Attempt | None:
+    """The original's try that this one repeats (a rerender's): the same picture, round and seed."""
+    if index >= len(replay) or round_number >= len(replay[index].attempts):
+        return None
+    recorded = replay[index].attempts[round_number]
+    return recorded if recorded.seed == seed and recorded.blocked is None else None
 
 
 def _best(attempts: list[Attempt]) -> int | None:
