@@ -239,6 +239,23 @@ def test_gif_and_webp_hold_every_frame(fmt):
     assert np.abs(first - pixels(shot.still)).mean() < 12
 
 
+def test_a_gif_has_one_palette_so_its_frames_are_stored_as_what_changed(monkeypatch):
+    from PIL import GifImagePlugin
+
+    # Pillow reads a frame as paletted only while its palette is the first frame's.
+    monkeypatch.setattr(GifImagePlugin, "LOADING_STRATEGY", GifImagePlugin.LoadingStrategy.RGB_AFTER_DIFFERENT_PALETTE_ONLY)
+    _, _, clip = mittens_clip("gif")
+    modes, full_frames = set(), 0
+    with Image.open(io.BytesIO(clip.data)) as picture:
+        for index in range(picture.n_frames):
+            picture.seek(index)
+            full_frames += picture.tile[0][1] == (0, 0, *picture.size)  # the region this frame stores
+            picture.load()
+            modes.add(picture.mode)
+    assert modes == {"P"}
+    assert full_frames < picture.n_frames // 2  # most frames store only the part that moved
+
+
 def test_bad_clip_settings_are_refused_before_any_work():
     shot = shot_of(Device.deadpan)
     for options in ({"seconds": 0.2}, {"seconds": 60}, {"fps": 2}, {"fps": 120}, {"fmt": "avi"}):
