@@ -119,6 +119,22 @@ def test_what_the_request_says_of_the_hero_is_how_it_looks(writer, request_text,
         assert hero.appearance.startswith(looks_like), hero.appearance
 
 
+@pytest.mark.parametrize(
+    ("phrase", "kind"),
+    [
+        ("a seagull stealing lunch", "seagull"),  # a lifeguard's stock foil
+        ("a crab eating a sandwich", "crab"),
+        ("an old washing machine", "washing machine"),  # after an adjective, -ing is part of the name
+        ("a sleeping bag", "sleeping bag"),
+    ],
+)
+def test_a_foil_doing_something_is_cast_as_what_it_is(phrase, kind):
+    from sightgag.writer.planner import parse_character
+
+    # What the foil is doing is not what it is: the sketch artist draws a seagull, Flux is told "seagull".
+    assert parse_character(phrase.split(), []).kind == kind
+
+
 def test_the_same_seed_gives_the_same_concepts_and_other_seeds_vary(writer):
     request = "my dog Biscuit giving a TED talk about squirrels"
 

@@ -219,6 +219,16 @@ def test_a_foil_the_request_names_is_cast_with_its_own_glyph_not_a_box():
     assert cast_glyph(member("Zoë", kind="person"), None) == "🧑"  # a name is still a person
 
 
+def test_a_foil_is_drawn_where_the_setting_names_no_place():
+    # Neither the foil nor the setting names a place the sketch artist draws: the foil is no scenery there.
+    concept = mittens_concept().model_copy(update={"setting": "somewhere unremarkable", "device": Device.deadpan})
+    blob = {"name": "mysterious blob", "kind": "blob", "appearance": "a mysterious blob", "props": []}
+    concept.cast[1] = concept.cast[1].model_copy(update=blob)
+    panel = panel_of(concept)[1]
+    assert panel["scene"] == pick_scene("somewhere unremarkable") == "comic sky"
+    assert "mysterious blob" in cast_boxes(panel)
+
+
 def test_a_name_is_never_read_as_an_emoji_word():
     assert cast_glyph(member("Leo", kind="son", role="hero"), None) == "👦"  # not ♌
     assert cast_glyph(member("Leo", kind="person", role="hero"), None) == "🧑"

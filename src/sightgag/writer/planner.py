@@ -424,6 +424,15 @@ def _is_past_participle(word: str) -> bool:
 _RELATIVES = frozenset({"who", "whose", "that", "which"})
 
 
+def _doing_after_noun(words: list[str], index: int) -> bool:
+    """ "a seagull stealing lunch": a verb in -ing after a noun says what the thing is doing, not what it
+    is. After an adjective it is part of a compound noun: "an old washing machine"."""
+    word, previous = words[index].lower(), words[index - 1].lower()
+    tags = getAllLemmas(previous)
+    noun = "NOUN" in tags or singular(previous) in ANIMALS  # lemminflect's lexicon lacks "seagull"
+    return word.endswith("ing") and _is_verb(word) and noun and "ADJ" not in tags
+
+
 def _adjective_before_object(word: str, following: str) -> bool:
     tags = getAllLemmas(word)
     adjective = "ADJ" in tags or word.endswith("ed") and is_inflected_verb(word)  # "afraid", "scared"
@@ -628,7 +637,12 @@ def parse_character(words: list[str], subjects: list[Subject]) -> Character:
         head_words = core
     # "a glass off the table": the thing is the glass.
     cut = next(
-        (i for i, word in enumerate(head_words) if i > 0 and word in _TRAILING_PREPOSITIONS | _CAPITAL_CUTS), None
+        (
+            i
+            for i, word in enumerate(head_words)
+            if i > 0 and (word in _TRAILING_PREPOSITIONS | _CAPITAL_CUTS or _doing_after_noun(head_words, i))
+        ),
+        None,
     )
     if cut is not None:
         head_words = head_words[:cut]

@@ -28,7 +28,7 @@ from sightgag.artist.sketch.casting import GENERIC, cast_glyph, face_of, is_bust
 from sightgag.artist.sketch.crowds import draw_crowd
 from sightgag.artist.sketch.figures import Actor, figure, glyph_art, person, suited, with_outline
 from sightgag.artist.sketch.layers import Layer, Tape
-from sightgag.artist.sketch.scenes import draw_scene, is_night, pick_scene
+from sightgag.artist.sketch.scenes import DEFAULT_SCENE, draw_scene, is_night, pick_scene
 from sightgag.artist.sketch.signs import paint_sign
 from sightgag.concept import Box, CastMember, Concept, Device
 from sightgag.errors import UsageError
@@ -145,10 +145,15 @@ def draw_panel(
 
     roles = _cast(concept, subjects, w, h)
     # "Pinky vs the submarine": a foil that is the place itself is already drawn as the scene, not as a box.
+    # Not a foil that names no place at all: the comic sky, where anything goes, is no place.
     roles = [
         role
         for role in roles
-        if not (role.member.role == "foil" and role.glyph == GENERIC["thing"] and pick_scene(role.member.name) == scene)
+        if not (
+            role.member.role == "foil"
+            and role.glyph == GENERIC["thing"]
+            and pick_scene(role.member.name) == scene != DEFAULT_SCENE
+        )
     ]
     hero = next(role for role in roles if role.member.role == "hero")
     foil = next((role for role in roles if role.member.role == "foil" and role.build != "crowd"), None)

@@ -24,7 +24,7 @@ SYNONYMS = {
     "dog": "🐕", "puppy": "🐕", "pup": "🐕", "doggo": "🐕", "hound": "🐕", "corgi": "🐕", "retriever": "🐕",
     "poodle": "🐩", "pug": "🐕", "dachshund": "🐕", "husky": "🐕",
     "squirrel": "🐿️", "chipmunk": "🐿️", "hamster": "🐹", "rabbit": "🐇", "bunny": "🐇",
-    "parrot": "🦜", "bird": "🐦", "pigeon": "🐦", "goldfish": "🐟", "fish": "🐟", "turtle": "🐢", "tortoise": "🐢",
+    "parrot": "🦜", "bird": "🐦", "pigeon": "🐦", "seagull": "🐦", "gull": "🐦", "crab": "🦀", "goldfish": "🐟", "fish": "🐟", "turtle": "🐢", "tortoise": "🐢",
     "horse": "🐎", "pony": "🐎", "cow": "🐄", "pig": "🐖", "goat": "🐐", "sheep": "🐑", "llama": "🦙", "duck": "🦆",
     "goose": "🪿", "chicken": "🐔", "mouse": "🐁", "rat": "🐀", "snake": "🐍", "lizard": "🦎", "frog": "🐸",
     "gecko": "🦎", "iguana": "🦎", "chameleon": "🦎", "bearded dragon": "🦎", "axolotl": "🦎", "guinea pig": "🐹",

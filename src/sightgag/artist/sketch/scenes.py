@@ -763,6 +763,8 @@ def _with_landmarks(base: Scene, name: str, marks: tuple[tuple[str, tuple[float,
     return scene
 
 
+DEFAULT_SCENE = "comic sky"  # where a setting that names no known place is drawn
+
 SCENES: dict[str, Scene] = {
     "stage": stage,
     "space": space,
@@ -850,7 +852,7 @@ def pick_scene(setting: str) -> str:
         if re.search(rf"\b(?:{pattern})\b", text):
             return name
     # Nowhere in particular: the comic-book sky, which suits any joke.
-    return "comic sky"
+    return DEFAULT_SCENE
 
 
 def is_night(setting: str) -> bool:
