@@ -45,6 +45,8 @@ REQUESTS = [
     ("Mittens vs. the vacuum cleaner in the kitchen", "Mittens", "vacuum cleaner"),
     ("my roommate trying to assemble IKEA furniture", "my roommate", "IKEA furniture"),
     ("my husband losing to the GPS", "My husband", "GPS"),
+    ("grandpa losing a staring contest to a pigeon", "Grandpa", "pigeon"),
+    ("my cat losing an argument with the vacuum", "my cat", "vacuum"),
     ("my two cats arguing about who gets the sunny spot", "my two cats", "sunny spot"),
 ]
 

@@ -502,12 +502,36 @@ def _read_action(plan: Plan, segment: _Segment, subjects: list[Subject]) -> None
     if stems & _PROTECT_VERBS and "from" in lowered_obj[1:] and plan.foil is None:
         plan.foil = parse_character(obj[lowered_obj.index("from", 1) + 1 :], subjects)
         return
+    # "losing a staring contest to a pigeon", "an argument with the vacuum": the contest, and who it is with.
+    contest = _contest_and_opponent(obj, stems)
+    if contest is not None:
+        plan.activity = plan.activity or _strip_determiners(contest[0])
+        if plan.foil is None and _can_be_foil(contest[1]):
+            plan.foil = parse_character(contest[1], subjects)
+        return
     # "losing to the GPS": whoever you lose to is the foil.
     opponent = aimed and (lowered[aimed_at] in {"at", "with", "against", "from"} or "lose" in stems)
     if stems & ACTIVITY_VERBS and not opponent:
         plan.activity = plan.activity or _strip_determiners(obj)
     elif plan.foil is None and _can_be_foil(obj):
         plan.foil = parse_character(obj, subjects)
+
+
+CONTESTS = frozenset(
+    "contest race match game argument fight battle duel war debate standoff showdown competition feud bet".split()
+)
+
+
+def _contest_and_opponent(words: list[str], stems: set[str]) -> tuple[list[str], list[str]] | None:
+    """ "a staring contest | a pigeon" in "losing a staring contest to a pigeon": what is contested and with
+    whom, when a contest is named before "with", "against", or "to" after a verb of losing."""
+    lowered = [word.lower() for word in words]
+    for index in range(1, len(words) - 1):
+        marker = lowered[index]
+        if marker in {"with", "against"} or marker == "to" and "lose" in stems:
+            if singular(lowered[index - 1]) in CONTESTS:
+                return words[:index], words[index + 1 :]
+    return None
 
 
 def _can_be_foil(words: list[str]) -> bool:
@@ -656,7 +680,10 @@ def parse_character(words: list[str], subjects: list[Subject]) -> Character:
     # and never counts ("three pigeons" are pigeons).
     counted = [word.lower() for word in head_words[-2:] if word.lower() not in _QUANTITIES]
     kind_words = counted or [word.lower() for word in head_words[-1:]]
-    kind = " ".join(kind_words[:-1] + [singular(kind_words[-1])]) if kind_words else "thing"
+    kind = "thing"
+    if kind_words:
+        acronym = head_words[-1].isupper()  # "the GPS": its S is no plural
+        kind = " ".join([*kind_words[:-1], kind_words[-1] if acronym else singular(kind_words[-1])])
     if determiner == "my":
         label = f"my {head}"
     elif determiner in {"his", "her", "their", "our", "your"}:

@@ -229,6 +229,28 @@ SCENES: tuple[Scene, ...] = (
         ),
     ),
     Scene(
+        "staring contest",
+        ("staring contest", "staring match", "stare-down", "staredown", "blinking contest"),
+        "staring champion",
+        "a park bench in a quiet town square, two challengers eye to eye",
+        "the bench",
+        props=("stopwatch",),
+        foils=("a pigeon who has never blinked", "a cat on the windowsill", "a garden gnome"),
+        signs=("NO BLINKING", "ROUND {num}", "{HERO} VS {FOIL}"),
+        lighting="flat midday sun, no shade anywhere",
+        camera="extreme close-up of two pairs of eyes, split down the middle",
+        medium="sports-broadcast freeze-frame",
+        job=False,
+        lines=(
+            Line("{Hero} blinked first. {foil} will never let it go."),
+            Line("{Foil} has not blinked since the last election."),
+            Line("Round {num}. The eye drops are now a banned substance."),
+            Line("I wasn't blinking. I was resting my eyes.", speech=True),
+            Line("Best of three. Then best of five. Then best of forty."),
+            Line("{Hero} did not lose. {Hero} chose to look at other things."),
+        ),
+    ),
+    Scene(
         "contest",
         (
             "contest",

@@ -42,7 +42,7 @@ SYNONYMS = {
     "accounting": "🧑‍💼", "office worker": "🧑‍💼", "ceo": "🧑‍💼", "intern": "🧑‍💼",
     "mailman": "🧑‍💼", "mail carrier": "🧑‍💼", "postman": "🧑‍💼",
     "chef": "🧑‍🍳", "cook": "🧑‍🍳", "teacher": "🧑‍🏫", "professor": "🧑‍🏫", "scientist": "🧑‍🔬", "doctor": "🧑‍⚕️",
-    "astronaut": "🧑‍🚀", "firefighter": "🧑‍🚒", "judge": "🧑‍⚖️", "farmer": "🧑‍🌾", "artist": "🧑‍🎨",
+    "astronaut": "🧑‍🚀", "firefighter": "🧑‍🚒", "judge": "🧑‍⚖️", "referee": "🧑", "umpire": "🧑", "farmer": "🧑‍🌾", "artist": "🧑‍🎨",
     "singer": "🧑‍🎤", "rockstar": "🧑‍🎤", "pilot": "🧑‍✈️", "detective": "🕵️", "ninja": "🥷", "superhero": "🦸",
     "villain": "🦹", "wizard": "🧙", "vampire": "🧛", "zombie": "🧟", "ghost": "👻", "alien": "👽", "robot": "🤖",
     "yarn": "🧶", "ball of yarn": "🧶", "yarn ball": "🧶", "wool": "🧶", "knitting": "🧶",
