@@ -302,6 +302,27 @@ def test_a_gag_whose_every_picture_is_blocked_is_never_written(tmp_path):
     assert [path for path in (tmp_path / "gallery").rglob("*") if path.is_file()] == []
 
 
+class BlocksTheFirstSeed:
+    """A safety check that blocks what WalksAcross paints with seed 5 (its colour tells the seed)."""
+
+    name = "stub safety"
+
+    def check(self, images):
+        return ["stub: seed 5" if image.getpixel((0, 0))[0] == 100 else None for image in images]
+
+
+def test_a_gag_missing_a_blocked_concept_rerenders_the_rest_with_their_own_seeds(tmp_path):
+    checks = Checks(safety=BlocksTheFirstSeed(), retries=0)
+    studio = Studio("offline", WalksAcross(), settings=Settings(home=tmp_path), checks=checks)
+    gag = studio.make(MITTENS, seed=5, n=2, size=(256, 256), editor="none")  # concept 1 blocked, concept 2 kept
+    assert len(gag.concepts) == 1 and gag.editor.pictures[1].attempts[0].seed == 6
+
+    again = studio.rerender(gag.id)
+
+    assert [picture.attempts[0].seed for picture in again.editor.pictures] == [6]  # not 5, the blocked one's
+    assert Image.open(again.renders[0]).tobytes() == Image.open(gag.renders[0]).tobytes()
+
+
 def test_safety_off_and_bad_settings():
     assert load_safety(Settings(safety="off")).check([Image.new("RGB", (8, 8))]) == [None]
     assert load_safety(Settings()).name.startswith("open_nsfw")

@@ -55,6 +55,13 @@ class Draft:
     retries: int | None = None  # repaints of a failing picture; the settings' when None
     replay: list[PictureChecks] = field(default_factory=list)  # a rerender's original tries (Checks.replay)
 
+    def first_seeds(self) -> list[int]:
+        """Each concept's first try: the gag's seed + i; for a rerender, the seed its original try began with
+        (a concept whose every try was blocked left the gag, and its place in the seeds with it)."""
+        if self.replay and len(self.replay) == len(self.gag.concepts):
+            return [picture.attempts[0].seed for picture in self.replay]
+        return [self.gag.seed + index for index in range(len(self.gag.concepts))]
+
 
 @dataclass
 class Painted:
@@ -328,7 +335,7 @@ class Studio:
             raise UsageError(f"gags painted together must share a size, not {sorted(sizes)}")
         width, height = sizes.pop()
         concepts = [concept for draft in drafts for concept in draft.gag.concepts]
-        seeds = [draft.gag.seed + index for draft in drafts for index in range(len(draft.gag.concepts))]
+        seeds = [seed for draft in drafts for seed in draft.first_seeds()]
         subjects = list({subject.name: subject for draft in drafts for subject in draft.subjects}.values())
 
         checks = self.checks_for(drafts[0].editor, drafts[0].retries)

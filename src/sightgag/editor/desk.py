@@ -102,9 +102,10 @@ def build_checks(settings: Settings, editor: Editor | None = None, retries: int 
 def refuse_blocked(images: Sequence[Image.Image | None], checks: Checks) -> None:
     """Stop before anything of a gag is written when every one of its pictures was blocked: one line says so."""
     if all(image is None for image in images):
+        tries = max(checks.retries, 0) + 1
         raise PicturesBlocked(
             f"the safety check ({checks.safety.name}) blocked every picture of this gag in "
-            f"{checks.retries + 1} tries each; nothing was saved: rephrase the request"
+            f"{tries} {'try' if tries == 1 else 'tries'} each; nothing was saved: rephrase the request"
         )
 
 
