@@ -528,9 +528,9 @@ def _contest_and_opponent(words: list[str], stems: set[str]) -> tuple[list[str],
     lowered = [word.lower() for word in words]
     for index in range(1, len(words) - 1):
         marker = lowered[index]
-        if marker in {"with", "against"} or marker == "to" and "lose" in stems:
-            if singular(lowered[index - 1]) in CONTESTS:
-                return words[:index], words[index + 1 :]
+        aimed = marker in {"with", "against"} or marker == "to" and "lose" in stems
+        if aimed and singular(lowered[index - 1]) in CONTESTS:
+            return words[:index], words[index + 1 :]
     return None
 
 
