@@ -11,6 +11,9 @@ import time
 
 import pytest
 
+from sightgag.editor.paintings import Checks
+from sightgag.editor.record import VisionVerdict
+from sightgag.editor.safety import NoSafetyCheck
 from sightgag.server.jobs import JobRequest
 from sightgag.server.settings import ServerSettings
 from sightgag.server.state import ServerState
@@ -84,6 +87,38 @@ def test_the_painter_paints_the_next_job_while_the_last_one_is_lettered_and_file
 
     assert [job.status for job in jobs] == ["done"] * 3
     assert len(painting.spans) == 3 and overlap(painting.spans, filing.spans)
+
+
+class SlowLook:
+    """A vision judge that takes its time, as a vision model over the network does; when it looked is kept."""
+
+    name = "slow vision"
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.spans: list[tuple[float, float]] = []
+
+    def judge(self, image, concept, reference=None) -> VisionVerdict:
+        started = time.monotonic()
+        time.sleep(self.seconds)
+        self.spans.append((started, time.monotonic()))
+        return VisionVerdict(passed=True, model=self.name)
+
+
+def test_the_next_batch_paints_while_the_last_ones_pictures_are_checked(state, monkeypatch):
+    server = state(server_batch=1)
+    looking = SlowLook(0.4)
+    checks = Checks(safety=NoSafetyCheck(), retries=0, vision=looking)
+    monkeypatch.setattr(server.studio, "checks_for", lambda editor=None, retries=None: checks)
+    artist = server.backends.artist(server.backends.default_artist)
+    painting = Stopwatch(artist.paint, 0.3)  # a GPU's pipeline call
+    monkeypatch.setattr(artist, "paint", painting)
+
+    jobs = run_jobs(server, REQUESTS[:3])
+
+    assert [job.status for job in jobs] == ["done"] * 3
+    assert len(painting.spans) == 3 and painting.most_at_once() == 1  # one GPU: one pipeline call at a time
+    assert overlap(painting.spans, looking.spans)  # the GPU did not wait for the looking
 
 
 def test_several_jobs_are_written_at_once_and_then_painted_in_one_call(state, monkeypatch):

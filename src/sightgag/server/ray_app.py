@@ -55,7 +55,6 @@ INGRESS_CPUS = 0.1  # the ingress waits on painters and the writer's network cal
 # of 8 requests was painted in batches of 5 and 3. Like uvicorn under plain `serve`, it takes them all.
 INGRESS_ONGOING = 1000
 TARGET_ONGOING = 2  # calls waiting per painter before the autoscaler adds one
-CALLS_PER_PAINTER = 2  # batches the ingress has in flight per painter: one painting, one being checked
 
 
 # This replica's SIGHTGAG_SERVER_BATCH, set when it starts (each replica is a process of its own).
@@ -177,10 +176,9 @@ class IngressDeployment:
         from sightgag.server.app import create_app
         from sightgag.server.settings import ServerSettings
 
-        # Two worker painter threads per painter that may exist, each waiting on a painter for its batch:
-        # while one thread's pictures are checked here (safety, signs), the other's batch is painting,
-        # so a painter never waits for the ingress between batches.
-        settings = ServerSettings(server_concurrency=CALLS_PER_PAINTER * self.concurrency)
+        # A painter that may exist is a GPU to the worker: two of its painter threads take turns at each,
+        # so that while one thread's pictures are checked here (safety, signs), the other's batch paints.
+        settings = ServerSettings(server_concurrency=self.concurrency)
         app = create_app(settings)
         server: ServerState = app.state.server
         use_backends(server, RayBackends(server.studio, self.painters))

@@ -5,11 +5,14 @@ Each stage has threads of its own:
 - writers claim the oldest queued job with its queued companions (the same batch key) and write
   their concepts (`Studio.prepare`), several jobs at once, since a writer's LLM call is mostly
   waiting on the network. They stay only a little ahead of the painters: the rest stay `queued`.
-- painters (one per GPU: `concurrency`) take the oldest written job with the written jobs of the same
-  batch key, up to `batch` images, and paint them in one pipeline call, pictures checked
-  (`Studio.paint`). A batch with room first waits for the jobs claimed with its own that are still
-  being written, since they are on their way, and until its oldest job has been queued `batch_wait` seconds (requests sent together
-  arrive a little apart): a burst of requests is painted in full batches, not the first alone.
+- painters take the oldest written job with the written jobs of the same batch key, up to `batch`
+  images, and paint them in one pipeline call, pictures checked (`Studio.paint`). There are two painter
+  threads for each GPU (`concurrency`): while one thread's pictures are checked (safety, the sign
+  reader, a vision model over the network), the other's batch paints. A thread takes its batch once
+  the last batch's first pipeline call has ended (`Turn`), so it holds whatever was written meanwhile.
+  A batch with room first waits for the jobs claimed with its own that are still being written, since
+  they are on their way, and until its oldest job has been queued `batch_wait` seconds (requests sent
+  together arrive a little apart): a burst of requests is painted in full batches, not the first alone.
 - filers letter and file each gag of a painted batch (`Studio.file`) and mark its job done, while
   the painter paints the next batch.
 
@@ -31,10 +34,13 @@ import secrets
 import threading
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from sightgag.artist import Artist
+from sightgag.artist.base import Painting
 from sightgag.errors import SightgagError
 from sightgag.server.backends import Backends
 from sightgag.server.jobs import Job, JobQueue
@@ -51,6 +57,8 @@ PROGRESS_INTERVAL_SECONDS = 0.1
 # Painted batches waiting for a filer, at most, per painter: a painter that gets this far ahead waits,
 # so pictures do not pile up in memory.
 PAINTED_AHEAD = 2
+# Painter threads per GPU: one painting while the other's pictures are checked.
+PAINTERS_PER_GPU = 2
 
 
 def batch_key(artist: str, size: tuple[int, int], subjects: Sequence[str] = (), retries: int | None = None) -> str:
@@ -145,12 +153,17 @@ class Worker:
         self._unwritten: Counter[int] = Counter()  # claim -> its jobs not yet written
         self._queued = True  # there may be queued jobs: writers look before sleeping
         self._painted: queue.Queue = queue.Queue(maxsize=PAINTED_AHEAD * concurrency)
+        self._gpus = threading.Semaphore(concurrency)  # held by each pipeline call while it runs
+        self._unpainted = 0  # batches taken whose first pipeline call has not ended: one per GPU at most
 
     # -- starting and stopping ------------------------------------------------------------------
 
     def start(self) -> None:
         self._stopping.clear()
-        stages = [("writer", self._writer_loop, self.writers), ("painter", self._painter_loop, self.concurrency)]
+        stages = [
+            ("writer", self._writer_loop, self.writers),
+            ("painter", self._painter_loop, PAINTERS_PER_GPU * self.concurrency),
+        ]
         self._threads = [
             threading.Thread(target=loop, name=f"sightgag-{name}-{number}", daemon=True)
             for name, loop, count in stages
@@ -239,13 +252,23 @@ class Worker:
 
     def _painter_loop(self) -> None:
         while not self._stopping.is_set():
+            turn = None
             try:
                 batch = self._take_batch()
                 if batch:
-                    for painted in self._paint(batch):
+                    turn = Turn(self._gpus, self._first_call_ended)
+                    for painted in self._paint(batch, turn):
                         self._painted.put(painted)
             except Exception:
                 log.exception("a painter failed between batches")
+            finally:
+                if turn is not None:
+                    turn.first_call_ended()  # a batch that failed before any pipeline call frees its GPU too
+
+    def _first_call_ended(self) -> None:
+        with self._ready:
+            self._unpainted -= 1
+            self._ready.notify_all()  # a painter waiting for a free GPU takes its batch now
 
     def _take_batch(self) -> list[Written]:
         """The oldest written job and the written jobs with its key, up to `batch` images.
@@ -256,8 +279,8 @@ class Worker:
         """
         with self._ready:
             while not self._stopping.is_set():
-                if not self._written:
-                    self._ready.wait(IDLE_POLL_SECONDS)
+                if not self._written or self._unpainted >= self.concurrency:
+                    self._ready.wait(IDLE_POLL_SECONDS)  # a write, or a batch's first call ending, wakes it
                     continue
                 batch = self._gather()
                 wait = 0.0
@@ -271,6 +294,7 @@ class Worker:
                     continue
                 for written in batch:
                     self._written.remove(written)
+                self._unpainted += 1
                 self._queued = True  # room ahead again: writers claim more
                 self._ready.notify_all()
                 return batch
@@ -367,10 +391,14 @@ class Worker:
         draft.job_id = job.id
         return Written(job, draft)
 
-    def _paint(self, batch: list[Written]) -> list[tuple[list[Job], Painted]]:
+    def _artist(self, spec: str | None, turn: Turn | None) -> Artist:
+        artist = self.backends.artist(spec)
+        return artist if turn is None else TakingTurns(artist, turn)
+
+    def _paint(self, batch: list[Written], turn: Turn | None = None) -> list[tuple[list[Job], Painted]]:
         """Paint a batch in one call; what filers get: the jobs and their painted drafts, in calls."""
         if batch[0].strip:
-            self._strip(batch[0])
+            self._strip(batch[0], turn)
             return []
         jobs = [written.job for written in batch]
         drafts = [written.draft for written in batch]
@@ -378,7 +406,7 @@ class Worker:
             log.info("painting %d jobs in one call: %s", len(jobs), ", ".join(job.id for job in jobs))
         try:
             # Every job of a batch has the same artist (see Written.key).
-            artist = self.backends.artist(jobs[0].params.artist)
+            artist = self._artist(jobs[0].params.artist, turn)
             painted = self.backends.studio.paint(drafts, artist=artist, progress=PaintingProgress(self.jobs, jobs))
         except Exception as error:
             if len(batch) == 1:
@@ -387,7 +415,7 @@ class Worker:
             # One job must not fail its neighbours (a batch too big for the GPU, a concept the artist
             # refuses): paint them one by one, so only the job at fault fails.
             log.warning("a batch failed (%s): painting its %d jobs one by one", error_line(error), len(batch))
-            return [painted for written in batch for painted in self._paint([written])]
+            return [painted for written in batch for painted in self._paint([written], turn)]
         return [(jobs, painted)]
 
     def _file(self, jobs: list[Job], painted: Painted) -> None:
@@ -405,7 +433,7 @@ class Worker:
                 continue
             self.jobs.finish(job.id, gag.id)
 
-    def _strip(self, written: Written) -> None:
+    def _strip(self, written: Written, turn: Turn | None = None) -> None:
         """Paint, letter and file one written comic strip (its panels painted in one call of their own)."""
         from sightgag.strip_studio import finish_strip
 
@@ -414,7 +442,7 @@ class Worker:
             gag, _ = finish_strip(
                 self.backends.studio,
                 written.draft,
-                artist=self.backends.artist(job.params.artist),
+                artist=self._artist(job.params.artist, turn),
                 progress=lambda stage, done, total: self.jobs.progress([job.id], stage, done, total),
             )
         except Exception as error:
@@ -427,6 +455,46 @@ class Worker:
         line = error_line(error)  # logs the traceback of an unexpected error
         log.info("job %s failed: %s", ", ".join(job.id for job in jobs), line)
         self.jobs.fail([job.id for job in jobs], line)
+
+
+class Turn:
+    """A batch's way to the GPUs. Every pipeline call it makes, repaints too, holds a GPU while it runs.
+    Until its first call has ended, no other batch is taken for that GPU (`Worker._take_batch`): the next
+    batch is gathered as the GPU comes free, with whatever was written while this one painted."""
+
+    def __init__(self, gpus: threading.Semaphore, on_first_call_ended: Callable[[], None]):
+        self.gpus = gpus
+        self.on_first_call_ended = on_first_call_ended
+        self.first = True
+
+    def first_call_ended(self) -> None:
+        if self.first:
+            self.first = False
+            self.on_first_call_ended()
+
+    @contextmanager
+    def painting(self) -> Iterator[None]:
+        with self.gpus:
+            try:
+                yield
+            finally:
+                self.first_call_ended()
+
+
+class TakingTurns:
+    """An artist whose pipeline calls take turns at the GPUs (`Turn`); otherwise the artist it wraps."""
+
+    def __init__(self, artist: Artist, turn: Turn):
+        self.artist = artist
+        self.turn = turn
+        self.spec = artist.spec
+
+    def paint(self, *args, **kwargs) -> Painting:
+        with self.turn.painting():
+            return self.artist.paint(*args, **kwargs)
+
+    def __getattr__(self, name: str):
+        return getattr(self.artist, name)  # check(), takes_reference_image and the rest, as they are
 
 
 class PaintingProgress:
