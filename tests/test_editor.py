@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -515,6 +516,45 @@ def test_a_vision_model_named_in_the_settings_is_shown_the_picture_and_its_failu
     assert {"hero_present", "foil_present", "moment_readable", "no_extra_limbs"} <= set(schema["properties"])
     logged = Studio("offline", "sketch", settings=settings).gallery.exchanges(gag.id)
     assert len(logged) == 2 and all(row["model"] == "looker" for row in logged)
+
+
+class SlowVisionChat(FakeVisionChat):
+    """A vision server that takes a moment over every look and passes every picture; when each look ran is kept."""
+
+    spans: list[tuple[float, float]] = []
+
+    def do_POST(self):
+        started = time.monotonic()
+        body = json.loads(self.rfile.read(int(self.headers["content-length"])))
+        time.sleep(0.3)
+        keys = [key for key in body["response_format"]["json_schema"]["schema"]["properties"] if key != "problem"]
+        message = {"role": "assistant", "content": json.dumps({**dict.fromkeys(keys, True), "problem": ""})}
+        self._answer(
+            {
+                "id": "chatcmpl-1", "object": "chat.completion", "created": 0, "model": "looker",
+                "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+            }
+        )  # fmt: skip
+        SlowVisionChat.spans.append((started, time.monotonic()))
+
+
+def test_the_vision_model_looks_at_a_gags_pictures_at_once_and_each_look_is_logged_in_order(tmp_path):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), SlowVisionChat)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    SlowVisionChat.spans = []
+    url = f"http://127.0.0.1:{server.server_address[1]}/v1"
+    try:
+        settings = Settings(home=tmp_path, vision=f"openai-compat:{url}#looker")
+        gag = Studio("offline", "sketch", settings=settings).make(MITTENS, n=4, seed=2, size=(256, 256), editor="none")
+    finally:
+        server.shutdown()
+
+    starts, ends = zip(*SlowVisionChat.spans, strict=True)
+    assert len(starts) == 4 and max(starts) < min(ends)  # all four asked before any was answered
+    logged = Studio("offline", "sketch", settings=settings).gallery.exchanges(gag.id)
+    assert len(logged) == 4
+    for row, concept in zip(logged, gag.concepts, strict=True):  # the pictures' order, as if asked one by one
+        assert concept.premise[:40] in row["prompt"]
 
 
 def test_the_vision_model_compares_a_subject_hero_with_its_photo(tmp_path):

@@ -10,6 +10,7 @@ closest. Every try is recorded, so the gag says what was repainted and why.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from PIL import Image
@@ -20,6 +21,8 @@ from sightgag.editor.record import Attempt, PictureChecks
 from sightgag.editor.safety import SafetyCheck
 from sightgag.editor.vision import VisionJudge
 from sightgag.subjects import Subject
+
+MAX_LOOKS_AT_ONCE = 8  # vision calls in flight for one round of pictures
 
 
 @dataclass
@@ -92,17 +95,29 @@ def paint_checked(
         failing = []
         pictures = list(round_images)
         verdicts = checks.safety.check([round_images[index][0] for index in pictures])
-        for index, blocked in zip(pictures, verdicts):
+        attempts = {
+            index: Attempt(seed=seeds[index] + round_number, blocked=blocked) for index, blocked in zip(pictures, verdicts)
+        }
+        looks = []
+        for index in pictures:
+            image, attempt = round_images[index][0], attempts[index]
+            if attempt.blocked is not None:
+                continue
+            _read_sign(image, concepts[index], attempt, checks)
+            recorded = _recorded(checks.replay, index, round_number, attempt.seed)
+            if recorded is not None:  # a rerender: the original's verdict (None when no vision model looked)
+                attempt.vision = recorded.vision
+            else:
+                looks.append((image, concepts[index], attempt, references[index]))
+        _look_at_all(looks, checks)
+        for index in pictures:
             image, clear = round_images[index]
-            attempt = Attempt(seed=seeds[index] + round_number, blocked=blocked)
-            if blocked is None:
-                recorded = _recorded(checks.replay, index, round_number, attempt.seed)
-                attempt = _look(image, concepts[index], attempt, checks, references[index], recorded)
-                if not clear and attempt.sign is not None:
-                    clear = list(attempt.sign.boxes)  # Flux puts signs anywhere: where OCR found it is where it is
+            attempt = attempts[index]
+            if attempt.blocked is None and not clear and attempt.sign is not None:
+                clear = list(attempt.sign.boxes)  # Flux puts signs anywhere: where OCR found it is where it is
             records[index].attempts.append(attempt)
             # A blocked picture is dropped here and now: it is never kept, lettered or written.
-            tries[index].append((image, clear) if blocked is None else (None, []))
+            tries[index].append((image, clear) if attempt.blocked is None else (None, []))
             reports[index].append(round_reports[index])
             if not attempt.passed:
                 failing.append(index)
@@ -184,18 +199,36 @@ def hero_box(drawn: dict | None, width: int, height: int) -> Box | None:
     return Box(x=left, y=top, w=max(min(right / width, 1.0) - left, 0.01), h=max(min(bottom / height, 1.0) - top, 0.01))
 
 
-def _look(
-    image: Image.Image, concept: Concept, attempt: Attempt, checks: Checks, reference, recorded: Attempt | None = None
-) -> Attempt:
+def _read_sign(image: Image.Image, concept: Concept, attempt: Attempt, checks: Checks) -> None:
     if checks.read_signs and concept.sign_text:
         from sightgag.editor.signs import check_sign
 
         attempt.sign = check_sign(image, concept.sign_text)
-    if recorded is not None:
-        attempt.vision = recorded.vision  # None when the original had no vision model: none looks now either
-    elif checks.vision is not None:
-        attempt.vision = checks.vision.judge(image, concept, reference)
-    return attempt
+
+
+def _look_at_all(looks: list[tuple[Image.Image, Concept, Attempt, Image.Image | None]], checks: Checks) -> None:
+    """The vision model's verdict on every picture of a round, asked at once: each answer takes seconds,
+    mostly waiting on the network. What each call asked and was answered joins this thread's log, in
+    the pictures' order, as if asked one by one (a writer's log is kept per thread: writer/base.py)."""
+    vision = checks.vision
+    if vision is None or not looks:
+        return
+
+    def look(image: Image.Image, concept: Concept, attempt: Attempt, reference: Image.Image | None) -> list[dict]:
+        attempt.vision = vision.judge(image, concept, reference)
+        made = getattr(vision, "exchanges", None)
+        if made is None:
+            return []
+        calls = list(made)
+        made.clear()
+        return calls
+
+    with ThreadPoolExecutor(max_workers=min(len(looks), MAX_LOOKS_AT_ONCE)) as pool:
+        calls = list(pool.map(lambda args: look(*args), looks))
+    log = getattr(vision, "exchanges", None)
+    if log is not None:
+        for made in calls:
+            log.extend(made)
 
 
 def _recorded(replay: Sequence[PictureChecks], index: int, round_number: int, seed: int) -> Attempt | None:
