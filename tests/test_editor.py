@@ -10,6 +10,8 @@ import json
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -473,6 +475,9 @@ class FakeVisionChat(BaseHTTPRequestHandler):
         first = len(FakeVisionChat.requests) == 1
         verdict = {key: not (first and key == "no_extra_limbs") for key in keys if key != "problem"}
         verdict["problem"] = "six fingers on the left paw" if first else ""
+        self._answer_chat(verdict)
+
+    def _answer_chat(self, verdict: dict):
         message = {"role": "assistant", "content": json.dumps(verdict)}
         self._answer(
             {
@@ -493,16 +498,22 @@ class FakeVisionChat(BaseHTTPRequestHandler):
         pass
 
 
-def test_a_vision_model_named_in_the_settings_is_shown_the_picture_and_its_failure_repaints(tmp_path):
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeVisionChat)
+@contextmanager
+def vision_server(handler: type[FakeVisionChat]) -> Iterator[str]:
+    """The handler served on a free loopback port while the block runs; the base URL of its API."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    FakeVisionChat.requests = []
-    url = f"http://127.0.0.1:{server.server_address[1]}/v1"
     try:
-        settings = Settings(home=tmp_path, vision=f"openai-compat:{url}#looker")
-        gag = Studio("offline", "sketch", settings=settings).make(MITTENS, seed=2, size=(256, 256), editor="none")
+        yield f"http://127.0.0.1:{server.server_address[1]}/v1"
     finally:
         server.shutdown()
+
+
+def test_a_vision_model_named_in_the_settings_is_shown_the_picture_and_its_failure_repaints(tmp_path):
+    FakeVisionChat.requests = []
+    with vision_server(FakeVisionChat) as url:
+        settings = Settings(home=tmp_path, vision=f"openai-compat:{url}#looker")
+        gag = Studio("offline", "sketch", settings=settings).make(MITTENS, seed=2, size=(256, 256), editor="none")
 
     picture = gag.editor.pictures[0]
     assert [attempt.seed for attempt in picture.attempts] == [2, 3] and picture.kept == 1
@@ -528,26 +539,15 @@ class SlowVisionChat(FakeVisionChat):
         body = json.loads(self.rfile.read(int(self.headers["content-length"])))
         time.sleep(0.3)
         keys = [key for key in body["response_format"]["json_schema"]["schema"]["properties"] if key != "problem"]
-        message = {"role": "assistant", "content": json.dumps({**dict.fromkeys(keys, True), "problem": ""})}
-        self._answer(
-            {
-                "id": "chatcmpl-1", "object": "chat.completion", "created": 0, "model": "looker",
-                "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
-            }
-        )  # fmt: skip
+        self._answer_chat({**dict.fromkeys(keys, True), "problem": ""})
         SlowVisionChat.spans.append((started, time.monotonic()))
 
 
 def test_the_vision_model_looks_at_a_gags_pictures_at_once_and_each_look_is_logged_in_order(tmp_path):
-    server = ThreadingHTTPServer(("127.0.0.1", 0), SlowVisionChat)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     SlowVisionChat.spans = []
-    url = f"http://127.0.0.1:{server.server_address[1]}/v1"
-    try:
+    with vision_server(SlowVisionChat) as url:
         settings = Settings(home=tmp_path, vision=f"openai-compat:{url}#looker")
         gag = Studio("offline", "sketch", settings=settings).make(MITTENS, n=4, seed=2, size=(256, 256), editor="none")
-    finally:
-        server.shutdown()
 
     starts, ends = zip(*SlowVisionChat.spans, strict=True)
     assert len(starts) == 4 and max(starts) < min(ends)  # all four asked before any was answered
@@ -558,18 +558,13 @@ def test_the_vision_model_looks_at_a_gags_pictures_at_once_and_each_look_is_logg
 
 
 def test_the_vision_model_compares_a_subject_hero_with_its_photo(tmp_path):
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeVisionChat)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     FakeVisionChat.requests = []
-    url = f"http://127.0.0.1:{server.server_address[1]}/v1"
     photo = tmp_path / "mittens.png"
     Image.new("RGB", (96, 96), (230, 140, 60)).save(photo)
-    try:
+    with vision_server(FakeVisionChat) as url:
         studio = Studio("offline", "sketch", settings=Settings(home=tmp_path, vision=f"openai-compat:{url}#looker"))
         studio.subjects.add("Mittens", [photo], kind="cat")
         studio.make(MITTENS, seed=2, size=(256, 256), editor="none", retries=0)
-    finally:
-        server.shutdown()
 
     text, painting, reference = FakeVisionChat.requests[0]["messages"][0]["content"]
     assert "photo of the real Mittens" in text["text"]
