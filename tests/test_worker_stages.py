@@ -109,7 +109,7 @@ def test_the_next_batch_paints_while_the_last_ones_pictures_are_checked(state, m
     server = state(server_batch=1)
     looking = SlowLook(0.4)
     checks = Checks(safety=NoSafetyCheck(), retries=0, vision=looking)
-    monkeypatch.setattr(server.studio, "checks_for", lambda editor=None, retries=None: checks)
+    monkeypatch.setattr(server.studio, "checks_for", lambda editor=None, retries=None, replay=(): checks)
     artist = server.backends.artist(server.backends.default_artist)
     painting = Stopwatch(artist.paint, 0.3)  # a GPU's pipeline call
     monkeypatch.setattr(artist, "paint", painting)

@@ -122,7 +122,7 @@ def finish_strip(
     studio: Studio, draft: Draft, *, artist: Artist, progress: StudioProgress | None = None
 ) -> tuple[Gag, LetteredStrip]:
     """Paint a prepared strip's panels (checked), letter its page and file it; the gag and its page."""
-    checks = studio.checks_for(draft.editor, draft.retries)
+    checks = studio.checks_for(draft.editor, draft.retries, draft.replay)
     report = progress or (lambda stage, done, total: None)
     return _paint_letter_file(
         studio, draft.gag, draft.subjects, artist, report, checks, draft.job_id, draft.exchanges
@@ -211,13 +211,7 @@ def rerender_strip(studio: Studio, original: Gag, progress: StudioProgress | Non
         update={"id": new_gag_id(), "created": now_iso(), "parent": original.id, "timings": {}}, deep=True
     )
     subjects = [studio.subjects.find(name) or Subject(name=name) for name in original.subjects]
-    # The same repaints as the original and its vision verdicts (Checks.replay): the same tries, the same
-    # kept, so a seeded artist paints the same panels. A strip keeps every panel, so its records align.
-    record = original.editor
-    checks = studio.checks_for(retries=record.retries if record is not None else None)
-    if record is not None:
-        checks = replace(checks, replay=list(record.pictures))
-    return _paint_letter_file(studio, gag, subjects, artist, progress or (lambda *_: None), checks)[0]
+    return finish_strip(studio, Draft.rerendering(gag, subjects), artist=artist, progress=progress)[0]
 
 
 def reletter_strip(

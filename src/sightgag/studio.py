@@ -55,6 +55,17 @@ class Draft:
     retries: int | None = None  # repaints of a failing picture; the settings' when None
     replay: list[PictureChecks] = field(default_factory=list)  # a rerender's original tries (Checks.replay)
 
+    @classmethod
+    def rerendering(cls, gag: Gag, subjects: list[Subject]) -> Draft:
+        """A filed gag (a copy under a new id) to paint again: as many repaints as it had, and its tries'
+        vision verdicts to replay, so that the same tries are made and the same one kept."""
+        record = gag.editor
+        if record is None:
+            return cls(gag, subjects)
+        # Concepts whose every try was blocked were dropped from the gag: their records are left out too.
+        replay = [picture for picture in record.pictures if picture.kept is not None]
+        return cls(gag, subjects, retries=record.retries, replay=replay)
+
     def first_seeds(self) -> list[int]:
         """Each concept's first try: the gag's seed + i; for a rerender, the seed its original try began with
         (a concept whose every try was blocked left the gag, and its place in the seeds with it)."""
@@ -338,9 +349,9 @@ class Studio:
         seeds = [seed for draft in drafts for seed in draft.first_seeds()]
         subjects = list({subject.name: subject for draft in drafts for subject in draft.subjects}.values())
 
-        checks = self.checks_for(drafts[0].editor, drafts[0].retries)
-        if len(drafts) == 1 and drafts[0].replay:  # a rerender, painted alone
-            checks = replace(checks, replay=drafts[0].replay)
+        # A rerender's verdicts are replayed for its one draft; drafts painted together have none.
+        replay = drafts[0].replay if len(drafts) == 1 else ()
+        checks = self.checks_for(drafts[0].editor, drafts[0].retries, replay)
         started = time.perf_counter()
         # Every picture is checked (and failures repainted) before anything is lettered or written.
         painting = paint_checked(
@@ -447,14 +458,7 @@ class Studio:
         )
         # A subject removed since keeps its name in the gag; it is painted from the concept alone.
         subjects = [self.subjects.find(name) or Subject(name=name) for name in original.subjects]
-        # As many repaints as the original had, and its vision verdicts: the same tries, and the same one
-        # kept, so a seeded artist paints the same pixels.
-        record = original.editor
-        retries = record.retries if record is not None else None
-        # Concepts whose every try was blocked were dropped from the gag: their records are left out too.
-        replay = [picture for picture in record.pictures if picture.kept is not None] if record is not None else []
-        draft = Draft(gag, subjects, retries=retries, replay=replay)
-        return self.finish([draft], artist=artist, progress=progress)[0]
+        return self.finish([Draft.rerendering(gag, subjects)], artist=artist, progress=progress)[0]
 
     def reletter(self, gag_id: str, *, lettering: str | None = None, caption: str | None = None) -> Gag:
         """Letter a gag again from its clean renders, in another style or with another caption."""
@@ -511,10 +515,14 @@ class Studio:
 
     # -- stages -----------------------------------------------------------------------------
 
-    def checks_for(self, editor: Editor | None = None, retries: int | None = None) -> Checks:
+    def checks_for(
+        self, editor: Editor | None = None, retries: int | None = None, replay: Sequence[PictureChecks] = ()
+    ) -> Checks:
         """The checks after painting: those the studio was given, else those the settings ask for, with the
-        editor's LLM as the vision judge when it can see, and `retries` repaints (the settings' when None)."""
-        return self._checks or build_checks(self.settings, editor, retries)
+        editor's LLM as the vision judge when it can see, and `retries` repaints (the settings' when None);
+        a rerender's original tries to `replay` (Checks.replay)."""
+        checks = self._checks or build_checks(self.settings, editor, retries)
+        return replace(checks, replay=list(replay)) if replay else checks
 
     def choose_editor(self, editor: str | Editor | None, writer: Writer) -> Editor:
         """The editor a call asks for (a spec or an Editor), else the studio's own, else the settings'."""
